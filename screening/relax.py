@@ -19,6 +19,7 @@ from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 from screening.calculators import EnergySource
 from screening.errors import ConfigError, RelaxationFailed
 from screening.units import EV_PER_A3_TO_GPA
+from structures.crystallography import strained_lattice_parameters
 from structures.phase import Phase
 
 logger = logging.getLogger(__name__)
@@ -177,3 +178,36 @@ def relax_phase(phase: Phase, source: EnergySource, settings: RelaxSettings | No
     if phase.is_molecule and settings.relax_cell:
         settings = replace(settings, relax_cell=False)
     return relax_structure(phase.build(), source, settings)
+
+
+@dataclass(frozen=True)
+class LatticeComparison(MSONable):
+    """Relaxed against experimental lattice of one phase, in percent (molecules: the bond length)."""
+
+    phase: str
+    a_error_pct: float
+    b_error_pct: float
+    c_error_pct: float
+    volume_error_pct: float
+
+    @property
+    def max_abs_error_pct(self) -> float:
+        """The largest of the three length errors, in absolute value."""
+        return max(abs(self.a_error_pct), abs(self.b_error_pct), abs(self.c_error_pct))
+
+
+def compare_lattice(phase: Phase, result: RelaxationResult) -> LatticeComparison:
+    """Errors of the relaxed lattice against the phase's experimental one (or bond length for molecules)."""
+    if phase.is_molecule:
+        bond_error = 100.0 * (result.structure.get_distance(0, 1) / phase.recipe.bond_length_a - 1.0)
+        return LatticeComparison(phase.name, bond_error, bond_error, bond_error, 0.0)
+    experimental = phase.experimental_lattice
+    if experimental is None:
+        raise ConfigError(f"{phase.name} has no experimental lattice to compare with")
+    relaxed = strained_lattice_parameters(experimental, result.initial_structure.lattice, result.structure.lattice)
+    exp_lattice, relaxed_lattice = experimental.to_lattice(), relaxed.to_lattice()
+    return LatticeComparison(
+        phase.name,
+        *(100.0 * (r / e - 1.0) for r, e in zip(relaxed_lattice.abc, exp_lattice.abc, strict=True)),
+        100.0 * (relaxed_lattice.volume / exp_lattice.volume - 1.0),
+    )

@@ -193,3 +193,13 @@ def _same_fractional_point(p: np.ndarray, q: np.ndarray) -> bool:
     delta = p - q
     delta -= np.round(delta)
     return bool(np.all(np.abs(delta) < _ORBIT_TOLERANCE))
+
+
+def strained_lattice_parameters(reference: LatticeParameters, before: Lattice, after: Lattice) -> LatticeParameters:
+    """The conventional-cell parameters after the homogeneous strain that took `before` to `after`.
+
+    `before` and `after` are the same (e.g. primitive) cell before and after a relaxation, so this
+    compares relaxed and experimental lattices in the paper's own setting, whatever cell was computed.
+    """
+    deformation = np.linalg.solve(before.matrix, after.matrix)  # rows: after = before @ deformation
+    return LatticeParameters.of(Lattice(reference.to_lattice().matrix @ deformation))

@@ -1,0 +1,88 @@
+"""The shipped phase library: every entry builds, is sane, and the phases the project needs are there."""
+
+import pytest
+from pymatgen.core import Composition
+
+from structures.checks import distance_problems, phase_problems
+from structures.errors import UnknownPhaseError
+from structures.library import default_library, get_phase
+
+LIBRARY = list(default_library())
+
+REQUIRED = [
+    # elements
+    "H2", "H2-solid", "Li", "Na", "K", "Mg", "Ca", "B", "C", "Al", "Si", "Ge", "Ti", "V", "Cr", "Fe", "Co", "Ni",
+    "Cu", "Zn", "Y", "La",
+    # binary hydrides
+    "LiH", "NaH", "KH", "MgH2", "CaH2", "AlH3", "TiH2", "YH2", "LaH2",
+    # complex hydrides
+    "LiBH4", "NaBH4", "KBH4", "Mg(BH4)2", "Ca(BH4)2", "LiAlH4", "Li3AlH6", "NaAlH4", "Na3AlH6", "LiNH2", "Li2NH",
+    "Mg(NH2)2", "Mg2NiH4", "Mg2FeH6",
+    # borides, nitrides, silicides, intermetallics
+    "MgB2", "AlB2", "CaB6", "CrB2", "TiB2", "Li3N", "Li3BN2", "Mg2Si", "Mg2Ge", "Mg2Ni", "Mg2Cu", "MgCu2", "Mg17Al12",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_required_phase_is_in_library_with_its_formula(name):
+    phase = get_phase(name)
+    assert phase.composition.almost_equals(Composition(name.split("-")[0]).reduced_composition)
+    assert phase.source
+
+
+@pytest.mark.parametrize("phase", LIBRARY, ids=[p.name for p in LIBRARY])
+def test_library_phase_passes_composition_symmetry_distance_and_charge_checks(phase):
+    assert phase_problems(phase) == []
+
+
+@pytest.mark.parametrize("phase", [p for p in LIBRARY if not p.is_molecule], ids=lambda p: p.name)
+def test_crystalline_phase_states_experimental_lattice_and_space_group(phase):
+    assert phase.experimental_lattice is not None
+    assert phase.space_group
+
+
+def test_mgh2_is_rutile_with_two_formula_units_and_its_alias_resolves():
+    mgh2 = get_phase("alpha-MgH2")
+    structure = mgh2.build()
+    assert mgh2.name == "MgH2"
+    assert structure.composition == Composition("Mg2H4")
+    assert mgh2.space_group == "P4_2/mnm"
+
+
+def test_alpha_boron_has_twelve_atoms():
+    assert len(get_phase("B").build()) == 12
+
+
+def test_formula_lookup_finds_the_one_phase_with_that_formula():
+    assert get_phase("Mg1 H2").name == "MgH2"
+
+
+def test_unknown_phase_name_is_an_error_that_names_it_and_suggests():
+    with pytest.raises(UnknownPhaseError, match=r"'MgH3'.*did you mean"):
+        get_phase("MgH3")
+
+
+def test_ambiguous_formula_is_an_error_listing_the_candidates():
+    with pytest.raises(UnknownPhaseError, match=r"ambiguous.*H2-solid"):
+        get_phase("H")
+
+
+def test_distance_check_catches_bh4_with_too_short_bonds():
+    structure = get_phase("LiBH4").build()
+    boron = next(i for i, site in enumerate(structure) if site.specie.symbol == "B")
+    hydrogen = min(
+        (i for i, site in enumerate(structure) if site.specie.symbol == "H"),
+        key=lambda i: structure.get_distance(boron, i),
+    )
+    # pull one H to 0.8 A from its B
+    vector = structure[hydrogen].coords - structure[boron].coords
+    structure.translate_sites(
+        [hydrogen], -vector * (1 - 0.8 / structure.get_distance(boron, hydrogen)), frac_coords=False
+    )
+    assert any(problem.startswith("B-H") for problem in distance_problems(structure))
+
+
+def test_chemical_system_selection_returns_only_phases_of_those_elements():
+    names = {p.name for p in default_library().in_chemical_system(["Mg", "H"])}
+    assert {"Mg", "MgH2", "H2", "H2-solid"} <= names
+    assert "LiH" not in names
