@@ -30,6 +30,7 @@ from pymatgen.core import Element, Structure
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
+from structures.cache_location import cache_root
 from structures.errors import FormulaError, MaterialsProjectError
 from structures.imported import StructureSnapshot, ordered_structure
 from structures.phase import Phase
@@ -66,14 +67,8 @@ _HULL_TOLERANCE_EV_PER_ATOM = 1e-9
 
 
 def default_cache_dir() -> Path:
-    """`$HYDRIDE_SCREEN_CACHE/materials_project`, else the user cache directory
-    (`$XDG_CACHE_HOME` or `~/.cache`) `/hydride-screen/materials_project`."""
-    root = os.environ.get("HYDRIDE_SCREEN_CACHE")
-    if root:
-        return Path(root).expanduser() / "materials_project"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "hydride-screen" / "materials_project"
+    """The Materials Project answers' folder inside `cache_root()`."""
+    return cache_root() / "materials_project"
 
 
 def chemical_system(elements: Iterable[str] | str) -> tuple[str, ...]:
