@@ -1,0 +1,220 @@
+"""Accuracy of reaction enthalpies against the public reference rows, with the default energy model.
+
+For every reference reaction whose phases the library can build, prints dH per mol H2: raw,
+corrected (corrections fitted on the whole training set), corrected leave-reaction-out (refit
+without every compound of that reaction), each static and with vibrations (phonopy zero point and
+298 K thermal enthalpy), and the MgH2 anode voltage. Corrections are fitted only on
+screening/data/formation_enthalpies.csv, never on the reference rows. Writes
+benchmarks/results/accuracy.json.
+
+Usage: python benchmarks/accuracy.py [--source sevennet] [--static-only] [--reference-dir ../shared/data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from screening.calculators import EnergySource
+from screening.corrections import fit_corrections, load_training_set
+from screening.energies import PhaseResult, compute_phase
+from screening.errors import HydrideScreenError
+from screening.phase_set import PhaseSet
+from screening.reaction_enthalpy import parse_reaction, reaction_enthalpy
+from screening.result_cache import ResultCache, default_cache_dir
+from screening.units import EV_TO_KJ_PER_MOL
+from structures.library import default_library
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "accuracy.json"
+
+
+@dataclass
+class ReferenceRow:
+    """One public reference reaction."""
+
+    id: str
+    reaction: str
+    dh_kj_per_mol_h2: float
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """A CSV with '#' comment lines."""
+    with path.open() as handle:
+        return list(csv.DictReader(line for line in handle if not line.startswith("#")))
+
+
+def buildable_phases(reaction: str) -> list[str] | None:
+    """Library phase names for every solid of the reaction, or None if one is not in the library."""
+    library = default_library()
+    names = []
+    for composition in parse_reaction(reaction).all_comp:
+        formula = composition.reduced_formula
+        if formula == "H2":
+            continue
+        try:
+            names.append(library.get(formula).name)
+        except HydrideScreenError:
+            return None
+    return names
+
+
+def phases_needed(reactions: list[list[str]], training: list[str]) -> list[str]:
+    """Reaction phases, training phases, every element they contain, and the H2 molecule."""
+    library = default_library()
+    names = {n for phases in reactions for n in phases} | set(training)
+    elements = {el.symbol for n in names for el in library.get(n).composition}
+    names |= {library.get(el).name for el in elements if el != "H"} | {"H2"}
+    return sorted(names)
+
+
+def metrics(predicted: list[float], reference: list[float], sigmas: list[float] | None = None) -> dict[str, float]:
+    """MAE, max error, Spearman rank correlation and, with sigmas, the fraction within one sigma."""
+    errors = np.array(predicted) - np.array(reference)
+    result = {
+        "mae_kj_per_mol_h2": float(np.mean(np.abs(errors))),
+        "max_error_kj_per_mol_h2": float(np.max(np.abs(errors))),
+        "spearman": float(spearmanr(predicted, reference).statistic),
+        "mean_signed_error_kj_per_mol_h2": float(np.mean(errors)),
+    }
+    if sigmas is not None:
+        result["fraction_within_1_sigma"] = float(np.mean(np.abs(errors) <= np.array(sigmas)))
+    return result
+
+
+def evaluate(phase_set: PhaseSet, rows: list[ReferenceRow], training) -> tuple[list[dict], dict]:
+    """Every row raw, corrected (fit on all) and leave-reaction-out, plus the fitted scheme."""
+    scheme_all = fit_corrections(phase_set, training)
+    out = []
+    for row in rows:
+        fitted = reaction_enthalpy(row.reaction, phase_set, scheme_all)
+        own = {phase_set.get(n).formula for n in fitted.phases}
+        held_out_scheme = fit_corrections(
+            phase_set, training, exclude_formulas=own, terms=scheme_all.terms
+        )
+        held_out = reaction_enthalpy(row.reaction, phase_set, held_out_scheme)
+        out.append(
+            {
+                "id": row.id,
+                "reaction": row.reaction,
+                "reference_kj_per_mol_h2": row.dh_kj_per_mol_h2,
+                "raw_kj_per_mol_h2": fitted.dh_raw_kj_per_mol_h2,
+                "corrected_all_kj_per_mol_h2": fitted.dh_kj_per_mol_h2,
+                "corrected_leave_reaction_out_kj_per_mol_h2": held_out.dh_kj_per_mol_h2,
+                "sigma_leave_reaction_out_kj_per_mol_h2": held_out.sigma_kj_per_mol_h2,
+                "training_compounds_left_out": sorted(own & set(scheme_all.training_phases)),
+            }
+        )
+    return out, {"terms": scheme_all.summary(), "training": scheme_all.training_phases}
+
+
+def anode_voltage_v(phase_set: PhaseSet) -> float:
+    """Average voltage vs Li/Li+ of MgH2 + 2 Li -> Mg + 2 LiH from the same energies (static)."""
+    dh_ev = 2 * phase_set.formation_enthalpy_ev_per_formula_unit(phase_set.get("LiH"))
+    dh_ev -= phase_set.formation_enthalpy_ev_per_formula_unit(phase_set.get("MgH2"))
+    return -dh_ev / 2
+
+
+def summarise(mode: str, evaluated: list[dict]) -> dict:
+    """Metrics of one mode over all rows."""
+    reference = [r["reference_kj_per_mol_h2"] for r in evaluated]
+    return {
+        "mode": mode,
+        "raw": metrics([r["raw_kj_per_mol_h2"] for r in evaluated], reference),
+        "corrected_all": metrics([r["corrected_all_kj_per_mol_h2"] for r in evaluated], reference),
+        "leave_reaction_out": metrics(
+            [r["corrected_leave_reaction_out_kj_per_mol_h2"] for r in evaluated],
+            reference,
+            [r["sigma_leave_reaction_out_kj_per_mol_h2"] for r in evaluated],
+        ),
+    }
+
+
+def print_table(mode: str, evaluated: list[dict], summary: dict) -> None:
+    """The per-row table and the metrics of one mode."""
+    print(f"\n== {mode} (kJ/mol H2) ==")
+    print(f"{'id':<14} {'ref':>6} {'raw':>7} {'corr':>7} {'LRO':>7} {'sigma':>6}  reaction")
+    for r in evaluated:
+        print(
+            f"{r['id']:<14} {r['reference_kj_per_mol_h2']:>6.1f} {r['raw_kj_per_mol_h2']:>7.1f} "
+            f"{r['corrected_all_kj_per_mol_h2']:>7.1f} {r['corrected_leave_reaction_out_kj_per_mol_h2']:>7.1f} "
+            f"{r['sigma_leave_reaction_out_kj_per_mol_h2']:>6.1f}  {r['reaction']}"
+        )
+    for key in ("raw", "corrected_all", "leave_reaction_out"):
+        m = summary[key]
+        within = f", within 1 sigma {m['fraction_within_1_sigma']:.0%}" if "fraction_within_1_sigma" in m else ""
+        print(
+            f"{key:<20} MAE {m['mae_kj_per_mol_h2']:5.1f}  max {m['max_error_kj_per_mol_h2']:5.1f}  "
+            f"mean signed {m['mean_signed_error_kj_per_mol_h2']:+5.1f}  Spearman {m['spearman']:.2f}{within}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--source", default="sevennet")
+    parser.add_argument("--static-only", action="store_true", help="skip phonons (fast mode)")
+    parser.add_argument("--reference-dir", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--cache", type=Path, default=default_cache_dir())
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    started = time.perf_counter()
+
+    rows, skipped = [], []
+    for raw in read_rows(args.reference_dir / "reference_reactions.csv"):
+        (rows if buildable_phases(raw["reaction"]) is not None else skipped).append(
+            ReferenceRow(raw["id"], raw["reaction"], float(raw["dH_kJ_per_mol_H2"]))
+        )
+    training = load_training_set()
+    library = default_library()
+    training = [t for t in training if t.phase in library]
+    names = phases_needed([buildable_phases(r.reaction) for r in rows], [t.phase for t in training])
+    source, cache = EnergySource(args.source), ResultCache(args.cache)
+    vibrations = None
+    if not args.static_only:
+        from screening.phonons import vibrational_terms
+
+        vibrations = vibrational_terms
+    results: list[PhaseResult] = []
+    for name in names:
+        t0 = time.perf_counter()
+        try:
+            results.append(compute_phase(library.get(name), source, cache=cache, vibrations=vibrations))
+        except HydrideScreenError as error:
+            logging.warning("%s not computed: %s", name, error)
+            continue
+        logging.info("%s done in %.1f s", name, time.perf_counter() - t0)
+
+    report: dict = {"energy_source": source.id, "skipped_rows": [r.id for r in skipped], "modes": {}}
+    modes = [("static", False)] + ([] if args.static_only else [("with_vibrations", True)])
+    for mode, with_vibrations in modes:
+        phase_set = PhaseSet.of(results, with_vibrations)
+        evaluated, scheme = evaluate(phase_set, rows, training)
+        summary = summarise(mode, evaluated)
+        print_table(mode, evaluated, summary)
+        print(scheme["terms"])
+        report["modes"][mode] = {"rows": evaluated, "summary": summary, "corrections": scheme}
+    headline = "with_vibrations" if not args.static_only else "static"
+    static_set = PhaseSet.of(results, False)
+    report["mgh2_anode_voltage_v"] = {"computed": anode_voltage_v(static_set), "reference": 0.5}
+    report["headline_mode"] = headline
+    report["leave_reaction_out_mae"] = report["modes"][headline]["summary"]["leave_reaction_out"]["mae_kj_per_mol_h2"]
+    report["n_rows"] = len(rows)
+    report["wall_time_s"] = time.perf_counter() - started
+    print(f"\nMgH2 anode voltage {report['mgh2_anode_voltage_v']['computed']:.3f} V (reference ~0.5 V)")
+    print(f"rows {len(rows)} (skipped, phases not in library: {', '.join(r.id for r in skipped)})")
+    print(f"headline ({headline}) leave-reaction-out MAE {report['leave_reaction_out_mae']:.1f} kJ/mol H2")
+    print(f"1 eV per formula unit = {EV_TO_KJ_PER_MOL:.3f} kJ/mol; wall time {report['wall_time_s']:.0f} s")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
