@@ -124,8 +124,9 @@ def relax_structure(
         optimizer.run(fmax=fmax, steps=settings.max_steps)
     except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
         raise RelaxationFailed(f"{structure.composition.reduced_formula}: optimizer failed ({exc})") from exc
-    final = AseAtomsAdaptor.get_structure(atoms)
     energy_ev = float(atoms.get_potential_energy())
+    atoms.set_constraint()  # the symmetry constraint has done its job; pymatgen cannot carry it
+    final = AseAtomsAdaptor.get_structure(atoms)
     max_force = float(np.abs(atoms.get_forces()).max(initial=0.0)) if len(atoms) else 0.0
     max_stress = float(np.abs(atoms.get_stress()).max()) * EV_PER_A3_TO_GPA if settings.relax_cell else 0.0
     converged = max_force <= settings.fmax_ev_per_a * 1.0001 and (

@@ -1,0 +1,56 @@
+"""The result document of one hydrogen-release reaction of a host + additive mixture: what the path
+solver produces, the ranking consumes and the store keeps. Units are in every field name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from monty.json import MSONable
+from scipy.constants import zero_Celsius
+
+
+class ReactionFlag(StrEnum):
+    """Findings a user must see next to the numbers."""
+
+    INTENDED_REACTION_NOT_ON_PATH = "intended_reaction_not_on_path"
+    ADDITIVE_INERT = "additive_inert"
+    EXOTHERMIC_WITHOUT_H2 = "exothermic_without_h2"
+    UNKNOWN_PHASES_MISSING = "unknown_phases_missing"
+    IMAGINARY_MODES = "imaginary_modes"
+    STATIC_ENERGIES_ONLY = "static_energies_only"
+    NO_1_BAR_TEMPERATURE_IN_RANGE = "no_1_bar_temperature_in_range"
+
+
+@dataclass
+class ReactionResult(MSONable):
+    """One H2-release step (or an intended reaction) of a mixture, in the desorption direction.
+
+    `t_1bar_k` is None when dG(T) does not cross zero in the searched range (see the flags);
+    `step` counts release steps from 1 in order of rising temperature (0 for an intended reaction
+    evaluated as written)."""
+
+    host: str
+    additive: str
+    additive_per_host_mol: float
+    reaction: str
+    step: int
+    h2_released_mol: float
+    dh_kj_per_mol_h2: float
+    sigma_kj_per_mol_h2: float
+    ds_j_per_mol_h2_k: float
+    t_1bar_k: float | None
+    sigma_t_1bar_k: float | None
+    h2_wt_pct: float
+    h2_kg_per_m3: float
+    volume_change_pct: float
+    reactants: list[str]
+    products: list[str]
+    energy_source_id: str
+    with_vibrations: bool
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def t_1bar_c(self) -> float | None:
+        """T(1 bar) in degrees Celsius."""
+        return None if self.t_1bar_k is None else self.t_1bar_k - zero_Celsius
