@@ -208,3 +208,11 @@ def fit_corrections(
         with_vibrations=phase_set.with_vibrations,
         training_phases=[r.name for _, r in rows],
     )
+
+
+def corrected_formation_enthalpy_ev(
+    result: PhaseResult, phase_set: PhaseSet, corrections: CorrectionScheme | None
+) -> float:
+    """Formation enthalpy per formula unit (eV) plus the correction, when a scheme is given."""
+    energy = phase_set.formation_enthalpy_ev_per_formula_unit(result)
+    return energy + (corrections.correction_ev(result) if corrections is not None else 0.0)

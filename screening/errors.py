@@ -19,6 +19,7 @@ __all__ = [
     "RelaxationFailed",
     "StructureImportError",
     "SubstitutionError",
+    "TemperatureOutOfRangeError",
     "UnbalancedReactionError",
     "UnknownPhaseError",
     "UnsupportedElementError",
@@ -39,3 +40,7 @@ class RelaxationFailed(HydrideScreenError, RuntimeError):
 
 class UnbalancedReactionError(HydrideScreenError, ValueError):
     """A reaction whose sides cannot be balanced."""
+
+
+class TemperatureOutOfRangeError(HydrideScreenError, ValueError):
+    """A temperature outside the range where the thermochemical data are valid (no extrapolation is done)."""

@@ -12,12 +12,10 @@ from pymatgen.core import Composition
 
 from screening.energies import PhaseResult
 from screening.errors import ConfigError, UnknownPhaseError
+from screening.thermo import H2_H298_MINUS_H0_KJ_PER_MOL, T_REFERENCE_K
 from screening.units import EV_TO_KJ_PER_MOL
 
-STANDARD_TEMPERATURE_K = 298.15
-# H(298.15 K) - H(0 K) of H2 gas, 8.468 kJ/mol (NIST-JANAF Thermochemical Tables, Chase 1998);
-# H(0 K) here is the vibrational ground state, so the zero-point energy is counted separately.
-H2_THERMAL_ENTHALPY_298_KJ_PER_MOL = 8.468
+STANDARD_TEMPERATURE_K = T_REFERENCE_K
 
 
 def vibrational_enthalpy_ev(result: PhaseResult, temperature_k: float) -> float:
@@ -28,7 +26,7 @@ def vibrational_enthalpy_ev(result: PhaseResult, temperature_k: float) -> float:
     if result.is_molecule:
         if abs(temperature_k - STANDARD_TEMPERATURE_K) > 1e-6:
             raise ConfigError("gas-phase enthalpies other than at 298.15 K come from screening.thermo")
-        return result.zero_point_energy_ev_per_formula_unit + H2_THERMAL_ENTHALPY_298_KJ_PER_MOL / EV_TO_KJ_PER_MOL
+        return result.zero_point_energy_ev_per_formula_unit + H2_H298_MINUS_H0_KJ_PER_MOL / EV_TO_KJ_PER_MOL
     grid = result.vibrational_free_energy_ev_per_formula_unit or {}
     temperatures = np.array(sorted(grid))
     free_energies = np.array([grid[t] for t in temperatures])

@@ -9,6 +9,7 @@ from pymatgen.analysis.reaction_calculator import BalancedReaction, ReactionErro
 from pymatgen.core import Composition
 
 from screening.corrections import CorrectionScheme
+from screening.energies import PhaseResult
 from screening.errors import UnbalancedReactionError
 from screening.phase_set import PhaseSet
 from screening.units import EV_TO_KJ_PER_MOL
@@ -45,24 +46,34 @@ class ReactionEnthalpy(MSONable):
 
 
 def reaction_enthalpy(text: str, phase_set: PhaseSet, corrections: CorrectionScheme | None = None) -> ReactionEnthalpy:
-    """dH per mol H2 of a balanced reaction from the phase set's formation enthalpies (+ corrections)."""
+    """dH per mol H2 of a balanced reaction given as text, from the phase set's ground states."""
     reaction = parse_reaction(text)
     n_h2 = h2_released(reaction)
     if n_h2 <= 0:
         raise UnbalancedReactionError(f"{text!r} releases no H2; write it in the desorption direction")
     terms = []
     for composition in reaction.all_comp:
-        coefficient = reaction.get_coeff(composition)
         if composition.reduced_composition == H2 and len(composition) == 1:
             continue  # formation enthalpy of H2 is zero by definition
-        result = phase_set.get(composition.reduced_formula)
         units = composition.get_reduced_composition_and_factor()[1]
-        terms.append((coefficient * units / n_h2, result))
-    raw_ev = sum(c * phase_set.formation_enthalpy_ev_per_formula_unit(r) for c, r in terms)
-    correction_ev = sum(c * corrections.correction_ev(r) for c, r in terms) if corrections else 0.0
-    sigma_ev = corrections.sigma_ev(terms) if corrections else 0.0
+        terms.append((reaction.get_coeff(composition) * units, phase_set.get(composition.reduced_formula)))
+    return enthalpy_of_terms(str(reaction), terms, n_h2, phase_set, corrections)
+
+
+def enthalpy_of_terms(
+    label: str,
+    terms: list[tuple[float, PhaseResult]],
+    n_h2: float,
+    phase_set: PhaseSet,
+    corrections: CorrectionScheme | None = None,
+) -> ReactionEnthalpy:
+    """dH per mol H2 of sum(coefficient * phase), coefficients in formula units, products positive."""
+    per_h2 = [(c / n_h2, r) for c, r in terms]
+    raw_ev = sum(c * phase_set.formation_enthalpy_ev_per_formula_unit(r) for c, r in per_h2)
+    correction_ev = sum(c * corrections.correction_ev(r) for c, r in per_h2) if corrections else 0.0
+    sigma_ev = corrections.sigma_ev(per_h2) if corrections else 0.0
     return ReactionEnthalpy(
-        reaction=str(reaction),
+        reaction=label,
         h2_released_mol=n_h2,
         dh_raw_kj_per_mol_h2=raw_ev * EV_TO_KJ_PER_MOL,
         dh_kj_per_mol_h2=(raw_ev + correction_ev) * EV_TO_KJ_PER_MOL,

@@ -27,7 +27,7 @@ from scipy.constants import R, kilo
 from scipy.interpolate import BSpline, CubicHermiteSpline, make_interp_spline
 from scipy.optimize import brentq
 
-from screening.errors import ConfigError, HydrideScreenError
+from screening.errors import ConfigError, TemperatureOutOfRangeError
 
 logger = logging.getLogger(__name__)
 
@@ -108,10 +108,6 @@ H2_T_MAX_K = H2_SHOMATE_RANGES[-1].t_max_k
 _LOW_T = np.array(H2_JANAF_LOW_T_ROWS)
 _LOW_T_ENTHALPY_KJ_PER_MOL = CubicHermiteSpline(_LOW_T[:, 0], _LOW_T[:, 3], _LOW_T[:, 1] / kilo)
 _LOW_T_ENTROPY_J_PER_MOL_K = CubicHermiteSpline(_LOW_T[:, 0], _LOW_T[:, 2], _LOW_T[:, 1] / _LOW_T[:, 0])
-
-
-class TemperatureOutOfRangeError(HydrideScreenError, ValueError):
-    """A temperature outside the range where the thermochemical data are valid (no extrapolation is done)."""
 
 
 def _check_temperature(t_k: float, t_min_k: float = H2_T_MIN_K, t_max_k: float = H2_T_MAX_K, what: str = "") -> None:

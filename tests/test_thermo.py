@@ -8,13 +8,12 @@ import numpy as np
 import pytest
 from scipy.constants import R
 
-from screening.errors import ConfigError, HydrideScreenError
+from screening.errors import ConfigError, HydrideScreenError, TemperatureOutOfRangeError
 from screening.thermo import (
     H2_SHOMATE_RANGES,
     OneBarOutcome,
     OneBarTemperature,
     ReleaseThermodynamics,
-    TemperatureOutOfRangeError,
     h2_enthalpy_from_0k_kj_per_mol,
     h2_enthalpy_kj_per_mol,
     h2_entropy_j_per_mol_k,
