@@ -92,7 +92,7 @@ class ReleasePath(MSONable):
         return next((s for s in self.steps if s.h2_released_mol > 0), None)
 
 
-def _phase_diagram(phase_set: PhaseSet, corrections: CorrectionScheme | None) -> tuple[PhaseDiagram, dict]:
+def phase_diagram(phase_set: PhaseSet, corrections: CorrectionScheme | None) -> tuple[PhaseDiagram, dict]:
     """Phase diagram of corrected formation enthalpies; map from entry to phase result."""
     entries, by_entry = [], {}
     for result in phase_set.results:
@@ -104,7 +104,7 @@ def _phase_diagram(phase_set: PhaseSet, corrections: CorrectionScheme | None) ->
     return PhaseDiagram(entries), by_entry
 
 
-def _assemblage(pd: PhaseDiagram, by_entry: dict, composition: Composition) -> dict[str, tuple[float, PhaseResult]]:
+def assemblage(pd: PhaseDiagram, by_entry: dict, composition: Composition) -> dict[str, tuple[float, PhaseResult]]:
     """Equilibrium phases at a composition: name -> (moles of formula units, result)."""
     assemblage: dict[str, tuple[float, PhaseResult]] = {}
     for entry, fraction in pd.get_decomposition(composition).items():
@@ -116,26 +116,30 @@ def _assemblage(pd: PhaseDiagram, by_entry: dict, composition: Composition) -> d
     return assemblage
 
 
-def _hydrogen_levels(pd: PhaseDiagram, mixture: Composition) -> list[float]:
-    """Moles of H per mixture at the critical compositions below the mixture's own H content."""
-    host_part = Composition({el: n for el, n in mixture.items() if el != HYDROGEN})
+def open_element_levels(pd: PhaseDiagram, composition: Composition, element: Element) -> list[float]:
+    """Moles of the open element per `composition`'s other elements at every critical composition on the
+    line from the composition's element-free part to the pure element (pure element excluded), ascending."""
+    rest = Composition({el: n for el, n in composition.items() if el != element})
     levels = set()
-    for critical in pd.get_critical_compositions(Composition("H"), host_part):
-        reference = (
-            next(el for el in host_part if critical[el] > 0) if any(critical[el] > 0 for el in host_part) else None
-        )
-        if reference is None:
-            continue
-        levels.add(round(critical[HYDROGEN] * host_part[reference] / critical[reference], 9))
+    for critical in pd.get_critical_compositions(Composition(element.symbol), rest):
+        reference = next((el for el in rest if critical[el] > 0), None)
+        if reference is not None:
+            levels.add(round(critical[element] * rest[reference] / critical[reference], 9))
+    return sorted(levels)
+
+
+def _hydrogen_levels(pd: PhaseDiagram, mixture: Composition) -> list[float]:
+    """The mixture's own H content, then the critical H contents below it, descending."""
     own = mixture[HYDROGEN]
-    return [own, *sorted((h for h in levels if h < own - AMOUNT_TOLERANCE), reverse=True)]
+    below = [h for h in open_element_levels(pd, mixture, HYDROGEN) if h < own - AMOUNT_TOLERANCE]
+    return [own, *reversed(below)]
 
 
 def _solid_hydrogen(assemblage: dict[str, tuple[float, PhaseResult]]) -> float:
     return sum(n * r.composition[HYDROGEN] for n, r in assemblage.values() if not r.is_molecule)
 
 
-def _net_change(before: dict, after: dict) -> list[tuple[float, PhaseResult]]:
+def net_change(before: dict, after: dict) -> list[tuple[float, PhaseResult]]:
     """Moles gained (positive) or consumed (negative) per solid phase between two assemblages."""
     names = set(before) | set(after)
     changes = []
@@ -230,18 +234,18 @@ def release_path(
 ) -> ReleasePath:
     """The H2-release steps of a mixture over all phases of the phase set, with dH, sigma, dS, T(1 bar),
     capacities and volume change per step."""
-    pd, by_entry = _phase_diagram(phase_set, corrections)
+    pd, by_entry = phase_diagram(phase_set, corrections)
     initial = _initial_assemblage(mixture, phase_set)
     mass_g, volume_a3 = _mixture_mass_g_and_volume_a3(initial)
     composition = mixture.composition
     host_part = Composition({el: n for el, n in composition.items() if el != HYDROGEN})
     states = [initial] + [
-        _assemblage(pd, by_entry, host_part + Composition({"H": h})) for h in _hydrogen_levels(pd, composition)
+        assemblage(pd, by_entry, host_part + Composition({"H": h})) for h in _hydrogen_levels(pd, composition)
     ]
     path = ReleasePath(mixture, [], sorted(r.name for r in phase_set.results))
     step = 0
     for before, after in pairwise(states):
-        changes = _net_change(before, after)
+        changes = net_change(before, after)
         if not changes:
             continue
         n_h2 = (_solid_hydrogen(before) - _solid_hydrogen(after)) / 2

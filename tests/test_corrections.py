@@ -1,35 +1,20 @@
 """The fitted correction scheme: environment classification, recovery of known terms, uncertainty."""
 
 import pytest
+from tests_support import fixed_result
 
 from screening.corrections import correction_features, fit_corrections, load_training_set
-from screening.energies import PhaseResult, formula_units
 from screening.phase_set import PhaseSet
 from screening.units import EV_TO_KJ_PER_MOL
-from structures.library import get_phase
-
-
-def unrelaxed_result(name: str, energy_per_formula_unit_ev: float) -> PhaseResult:
-    phase = get_phase(name)
-    structure = phase.build()
-    return PhaseResult(
-        name=phase.name,
-        formula=phase.formula,
-        structure=structure,
-        energy_per_formula_unit_ev=energy_per_formula_unit_ev,
-        volume_per_formula_unit_a3=structure.volume / formula_units(structure),
-        energy_source_id="synthetic",
-        is_molecule=phase.is_molecule,
-    )
 
 
 def test_hydrogen_environments_are_told_apart_from_structure():
-    assert correction_features(unrelaxed_result("MgH2", 0.0)) == {"H:hydride": 2.0, "mu:Mg": 1.0}
-    assert correction_features(unrelaxed_result("LiBH4", 0.0)) == {"H:B-H": 4.0, "mu:Li": 1.0}
-    assert correction_features(unrelaxed_result("LiAlH4", 0.0)) == {"H:Al-H": 4.0, "mu:Li": 1.0, "mu:Al": 1.0}
-    assert correction_features(unrelaxed_result("LiNH2", 0.0)) == {"H:N-H": 2.0, "mu:Li": 1.0}
-    assert correction_features(unrelaxed_result("MgB2", 0.0)) == {"B:boride": 2.0, "mu:Mg": 1.0}
-    assert correction_features(unrelaxed_result("Mg", 0.0)) == {}
+    assert correction_features(fixed_result("MgH2", 0.0)) == {"H:hydride": 2.0, "mu:Mg": 1.0}
+    assert correction_features(fixed_result("LiBH4", 0.0)) == {"H:B-H": 4.0, "mu:Li": 1.0}
+    assert correction_features(fixed_result("LiAlH4", 0.0)) == {"H:Al-H": 4.0, "mu:Li": 1.0, "mu:Al": 1.0}
+    assert correction_features(fixed_result("LiNH2", 0.0)) == {"H:N-H": 2.0, "mu:Li": 1.0}
+    assert correction_features(fixed_result("MgB2", 0.0)) == {"B:boride": 2.0, "mu:Mg": 1.0}
+    assert correction_features(fixed_result("Mg", 0.0)) == {}
 
 
 TRUE_TERMS_EV = {"H:hydride": -0.05, "H:B-H": 0.04, "B:boride": -0.10, "mu:Mg": 0.02}
@@ -40,9 +25,9 @@ def synthetic_phase_set() -> PhaseSet:
     true correction, so a perfect fit recovers TRUE_TERMS_EV exactly."""
     compounds = ["MgH2", "LiH", "NaH", "KH", "CaH2", "LiBH4", "NaBH4", "KBH4", "MgB2", "TiB2", "CrB2", "Mg2Si"]
     training = {t.phase: t.dhf_kj_per_mol / EV_TO_KJ_PER_MOL for t in load_training_set()}
-    results = [unrelaxed_result(n, 0.0) for n in ["H2", "Mg", "Li", "Na", "K", "Ca", "B", "Ti", "Cr", "Si"]]
+    results = [fixed_result(n, 0.0) for n in ["H2", "Mg", "Li", "Na", "K", "Ca", "B", "Ti", "Cr", "Si"]]
     for name in compounds:
-        result = unrelaxed_result(name, 0.0)
+        result = fixed_result(name, 0.0)
         result.energy_per_formula_unit_ev = training[name] - sum(
             TRUE_TERMS_EV.get(term, 0.0) * n for term, n in correction_features(result).items()
         )

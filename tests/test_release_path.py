@@ -4,34 +4,19 @@ Energies are fixed formation enthalpies (eV per formula unit, close to experimen
 library's, so the solver, not a model, is what is tested."""
 
 import pytest
+from tests_support import fixed_result
 
-from screening.energies import PhaseResult, formula_units
 from screening.errors import ConfigError, UnbalancedReactionError
 from screening.phase_set import PhaseSet
 from screening.reaction_result import ReactionFlag
 from screening.release_path import Mixture, analyse_mixture, release_path
 from screening.units import EV_TO_KJ_PER_MOL
-from structures.library import get_phase
 
 FORMATION_EV = {"MgH2": -0.79, "LiH": -0.94, "LiBH4": -1.97, "MgB2": -0.95, "Mg2Si": -0.80, "CaH2": -1.80}
 
 
-def fixed(name: str, formation_ev: float = 0.0) -> PhaseResult:
-    phase = get_phase(name)
-    structure = phase.build()
-    return PhaseResult(
-        name=phase.name,
-        formula=phase.formula,
-        structure=structure,
-        energy_per_formula_unit_ev=formation_ev,
-        volume_per_formula_unit_a3=structure.volume / formula_units(structure),
-        energy_source_id="fixed",
-        is_molecule=phase.is_molecule,
-    )
-
-
 def phase_set(*names: str) -> PhaseSet:
-    return PhaseSet.of(fixed(n, FORMATION_EV.get(n, 0.0)) for n in names)
+    return PhaseSet.of(fixed_result(n, FORMATION_EV.get(n, 0.0)) for n in names)
 
 
 def kj(ev: float) -> float:
@@ -114,7 +99,7 @@ def test_negative_ratio_is_a_config_error():
 
 def test_volume_change_of_mgh2_desorption_is_the_ratio_of_formula_volumes():
     step = release_path(Mixture("MgH2"), phase_set("H2", "Mg", "MgH2")).steps[0]
-    mg, mgh2 = fixed("Mg"), fixed("MgH2")
+    mg, mgh2 = fixed_result("Mg"), fixed_result("MgH2")
     expected = 100 * (mg.volume_per_formula_unit_a3 / mgh2.volume_per_formula_unit_a3 - 1)
     assert step.volume_change_pct == pytest.approx(expected)
     assert step.volume_change_pct == pytest.approx(-23.9, abs=0.1)  # 23.24 A^3 (Mg) vs 30.53 A^3 (MgH2)
