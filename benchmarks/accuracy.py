@@ -25,7 +25,7 @@ from scipy.stats import spearmanr
 
 from screening.calculators import EnergySource
 from screening.corrections import fit_corrections, load_training_set
-from screening.energies import PhaseResult, compute_phase
+from screening.energy_model import EnergyModel
 from screening.errors import HydrideScreenError
 from screening.phase_set import PhaseSet
 from screening.reaction_enthalpy import parse_reaction, reaction_enthalpy
@@ -67,15 +67,6 @@ def buildable_phases(reaction: str) -> list[str] | None:
     return names
 
 
-def phases_needed(reactions: list[list[str]], training: list[str]) -> list[str]:
-    """Reaction phases, training phases, every element they contain, and the H2 molecule."""
-    library = default_library()
-    names = {n for phases in reactions for n in phases} | set(training)
-    elements = {el.symbol for n in names for el in library.get(n).composition}
-    names |= {library.get(el).name for el in elements if el != "H"} | {"H2"}
-    return sorted(names)
-
-
 def metrics(predicted: list[float], reference: list[float], sigmas: list[float] | None = None) -> dict[str, float]:
     """MAE, max error, Spearman rank correlation and, with sigmas, the fraction within one sigma."""
     errors = np.array(predicted) - np.array(reference)
@@ -97,9 +88,7 @@ def evaluate(phase_set: PhaseSet, rows: list[ReferenceRow], training) -> tuple[l
     for row in rows:
         fitted = reaction_enthalpy(row.reaction, phase_set, scheme_all)
         own = {phase_set.get(n).formula for n in fitted.phases}
-        held_out_scheme = fit_corrections(
-            phase_set, training, exclude_formulas=own, terms=scheme_all.terms
-        )
+        held_out_scheme = fit_corrections(phase_set, training, exclude_formulas=own, terms=scheme_all.terms)
         held_out = reaction_enthalpy(row.reaction, phase_set, held_out_scheme)
         out.append(
             {
@@ -172,27 +161,20 @@ def main() -> None:
         (rows if buildable_phases(raw["reaction"]) is not None else skipped).append(
             ReferenceRow(raw["id"], raw["reaction"], float(raw["dH_kJ_per_mol_H2"]))
         )
-    training = load_training_set()
     library = default_library()
-    training = [t for t in training if t.phase in library]
-    names = phases_needed([buildable_phases(r.reaction) for r in rows], [t.phase for t in training])
-    source, cache = EnergySource(args.source), ResultCache(args.cache)
-    vibrations = None
-    if not args.static_only:
-        from screening.phonons import vibrational_terms
-
-        vibrations = vibrational_terms
-    results: list[PhaseResult] = []
-    for name in names:
-        t0 = time.perf_counter()
-        try:
-            results.append(compute_phase(library.get(name), source, cache=cache, vibrations=vibrations))
-        except HydrideScreenError as error:
-            logging.warning("%s not computed: %s", name, error)
-            continue
-        logging.info("%s done in %.1f s", name, time.perf_counter() - t0)
-
-    report: dict = {"energy_source": source.id, "skipped_rows": [r.id for r in skipped], "modes": {}}
+    training = [t for t in load_training_set() if t.phase in library]
+    reaction_phases = {library.get(n) for r in rows for n in buildable_phases(r.reaction)}
+    model = EnergyModel(EnergySource(args.source), with_vibrations=not args.static_only)
+    phase_set, _, failed = model.compute(
+        reaction_phases, ResultCache(args.cache), progress=lambda name: logging.info("computing %s", name)
+    )
+    results = phase_set.results
+    report: dict = {
+        "energy_source": model.source.id,
+        "failed_phases": failed,
+        "skipped_rows": [r.id for r in skipped],
+        "modes": {},
+    }
     modes = [("static", False)] + ([] if args.static_only else [("with_vibrations", True)])
     for mode, with_vibrations in modes:
         phase_set = PhaseSet.of(results, with_vibrations)

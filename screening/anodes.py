@@ -100,13 +100,13 @@ def conversion_anode(hydride: str, phase_set: PhaseSet, corrections: CorrectionS
         raise ConfigError(f"{hydride} takes up no lithium above 0 V in this phase set")
     total_li = steps[-1].li_end_per_formula_unit
     final = states[levels.index(total_li)]
-    final_volume = sum(n * r.volume_per_formula_unit_a3 for n, r in final.values() if r.formula != "Li")
+    final_volume = sum(n * r.solid_volume_per_formula_unit_a3 for n, r in final.values() if r.formula != "Li")
     return ConversionAnode(
         hydride=start.formula,
         capacity_mah_per_g=capacity_mah_per_g(total_li, molar_mass),
         voltage_v=sum(s.voltage_v * (s.li_end_per_formula_unit - s.li_start_per_formula_unit) for s in steps)
         / total_li,
-        volume_change_pct=100.0 * (final_volume / start.volume_per_formula_unit_a3 - 1.0),
+        volume_change_pct=100.0 * (final_volume / start.solid_volume_per_formula_unit_a3 - 1.0),
         steps=steps,
         energy_source_id=phase_set.energy_source_id,
         with_vibrations=phase_set.with_vibrations,

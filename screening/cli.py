@@ -98,6 +98,42 @@ def phases(
     typer.echo(f"{len(rows)} phases")
 
 
+@app.command()
+def anode(
+    hydride: Annotated[str, typer.Argument(help="The hydride to lithiate, e.g. MgH2.")],
+    source: Annotated[str, typer.Option(help="Energy source (sevennet, sevennet-mf, chgnet, emt, import path).")] = (
+        "sevennet"
+    ),
+    static: Annotated[bool, typer.Option("--static", help="Static energies only (no phonons): faster.")] = False,
+    corrections: Annotated[bool, typer.Option(help="Apply the fitted energy corrections.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Conversion of a hydride with Li: capacity, voltage vs Li/Li+ and volume change."""
+    from screening.anodes import conversion_anode
+    from screening.calculators import EnergySource
+    from screening.energy_model import EnergyModel
+
+    library = default_library()
+    try:
+        start = library.get(hydride)
+        elements = [el.symbol for el in start.composition] + ["Li"]
+        phases = [p for p in library.in_chemical_system(elements) if "generated" not in p.tags]
+        model = EnergyModel(EnergySource(source), with_vibrations=not static, with_corrections=corrections)
+        phase_set, scheme, _ = model.compute(phases, progress=lambda name: logging.info("computing %s", name))
+        result = conversion_anode(start.formula, phase_set, scheme)
+    except HydrideScreenError as error:
+        fail(error)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=1, default=str))
+        return
+    typer.echo(f"{result.hydride} vs Li/Li+ ({result.energy_source_id}{', static' if static else ''})")
+    typer.echo(f"capacity       {result.capacity_mah_per_g:8.1f} mAh/g")
+    typer.echo(f"average voltage{result.voltage_v:8.3f} V")
+    typer.echo(f"volume change  {result.volume_change_pct:+8.1f} % (solids, relative to the hydride)")
+    for step in result.steps:
+        typer.echo(f"  {step.voltage_v:6.3f} V  {step.capacity_mah_per_g:7.1f} mAh/g  {step.reaction}")
+
+
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False) -> None:
     """Set up logging for the library code."""

@@ -11,6 +11,7 @@ from monty.json import MSONable
 from pymatgen.core import Composition, Structure
 
 from screening.calculators import EnergySource
+from screening.phonons import PhononResult
 from screening.relax import RelaxationResult, RelaxSettings, relax_phase
 from screening.result_cache import ResultCache, cache_key
 from structures.phase import Phase
@@ -30,9 +31,8 @@ class PhaseResult(MSONable):
     volume_per_formula_unit_a3: float
     energy_source_id: str
     relax_settings: RelaxSettings = field(default_factory=RelaxSettings)
-    zero_point_energy_ev_per_formula_unit: float | None = None
-    vibrational_free_energy_ev_per_formula_unit: dict[float, float] | None = None  # T (K) -> F_vib incl. ZPE
-    has_imaginary_modes: bool = False
+    phonons: PhononResult | None = None
+    experimental_volume_per_formula_unit_a3: float | None = None
     is_molecule: bool = False
     source: str = ""
     flags: list[str] = field(default_factory=list)
@@ -41,6 +41,32 @@ class PhaseResult(MSONable):
     def composition(self) -> Composition:
         """Reduced composition (one formula unit)."""
         return Composition(self.formula)
+
+    @property
+    def solid_volume_per_formula_unit_a3(self) -> float:
+        """The volume used for capacities and volume changes: the measured one where the library has it
+        (machine-learned potentials miss volumes by a few percent, which compounds in a difference),
+        else the relaxed one."""
+        if self.experimental_volume_per_formula_unit_a3 is not None:
+            return self.experimental_volume_per_formula_unit_a3
+        return self.volume_per_formula_unit_a3
+
+    @property
+    def zero_point_energy_ev_per_formula_unit(self) -> float | None:
+        """Zero-point energy per formula unit, or None without phonons."""
+        return None if self.phonons is None else self.phonons.zero_point_energy_ev_per_formula_unit
+
+    @property
+    def vibrational_free_energy_ev_per_formula_unit(self) -> dict[float, float] | None:
+        """F_vib(T) per formula unit, zero point included, by temperature (K); None without phonons."""
+        if self.phonons is None:
+            return None
+        return dict(zip(self.phonons.temperatures_k, self.phonons.free_energy_ev_per_formula_unit, strict=True))
+
+    @property
+    def has_imaginary_modes(self) -> bool:
+        """True when the phonons found unstable modes (the structure is not a minimum)."""
+        return self.phonons is not None and self.phonons.has_imaginary_modes
 
     @property
     def atoms_per_formula_unit(self) -> float:
@@ -65,6 +91,10 @@ def phase_result_from_relaxation(phase: Phase, relaxation: RelaxationResult) -> 
     """A PhaseResult from a relaxation that passed its checks."""
     relaxation.raise_if_rejected()
     units = formula_units(relaxation.structure)
+    experimental_volume = None
+    if phase.experimental_lattice is not None:
+        conventional = phase.recipe.build_conventional()
+        experimental_volume = conventional.volume / formula_units(conventional)
     return PhaseResult(
         name=phase.name,
         formula=relaxation.structure.composition.reduced_formula,
@@ -73,6 +103,7 @@ def phase_result_from_relaxation(phase: Phase, relaxation: RelaxationResult) -> 
         volume_per_formula_unit_a3=relaxation.structure.volume / units,
         energy_source_id=relaxation.energy_source_id,
         relax_settings=relaxation.settings,
+        experimental_volume_per_formula_unit_a3=experimental_volume,
         is_molecule=phase.is_molecule,
         source=phase.source,
     )
@@ -92,8 +123,8 @@ def relax_cached(
     return result
 
 
-# (structure, source, is_molecule) -> (zero-point energy per cell in eV, {T: F_vib per cell in eV}, imaginary?)
-VibrationFunction = Callable[[Structure, EnergySource, bool], tuple[float, dict[float, float], bool]]
+# (relaxed structure, source, is_molecule) -> phonons per formula unit (e.g. screening.phonons.compute_phonons)
+VibrationFunction = Callable[[Structure, EnergySource, bool], PhononResult]
 
 
 def compute_phase(
@@ -103,15 +134,11 @@ def compute_phase(
     cache: ResultCache | None = None,
     vibrations: VibrationFunction | None = None,
 ) -> PhaseResult:
-    """Relax a phase (cached) and, when `vibrations` is given, add its vibrational terms per formula unit."""
+    """Relax a phase (cached) and, when `vibrations` is given, add its phonons."""
     relax_settings = relax_settings or RelaxSettings()
     result = phase_result_from_relaxation(phase, relax_cached(phase, source, relax_settings, cache))
     if vibrations is not None:
-        units = formula_units(result.structure)
-        zero_point_ev, free_energy_ev, imaginary = vibrations(result.structure, source, phase.is_molecule)
-        result.zero_point_energy_ev_per_formula_unit = zero_point_ev / units
-        result.vibrational_free_energy_ev_per_formula_unit = {t: f / units for t, f in free_energy_ev.items()}
-        result.has_imaginary_modes = imaginary
-        if imaginary:
+        result.phonons = vibrations(result.structure, source, phase.is_molecule)
+        if result.has_imaginary_modes:
             result.flags.append("imaginary_modes")
     return result

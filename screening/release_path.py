@@ -214,14 +214,14 @@ def _initial_assemblage(mixture: Mixture, phase_set: PhaseSet) -> dict[str, tupl
 
 def _mixture_mass_g_and_volume_a3(initial: dict[str, tuple[float, PhaseResult]]) -> tuple[float, float]:
     mass = sum(n * r.composition.weight for n, r in initial.values())
-    volume = sum(n * r.volume_per_formula_unit_a3 for n, r in initial.values())
+    volume = sum(n * r.solid_volume_per_formula_unit_a3 for n, r in initial.values())
     return float(mass), float(volume)
 
 
 def volume_change_pct(changes: list[tuple[float, PhaseResult]]) -> float:
     """Solid volume of the products relative to the consumed reactants, in percent."""
-    consumed = sum(-n * r.volume_per_formula_unit_a3 for n, r in changes if n < 0)
-    formed = sum(n * r.volume_per_formula_unit_a3 for n, r in changes if n > 0)
+    consumed = sum(-n * r.solid_volume_per_formula_unit_a3 for n, r in changes if n < 0)
+    formed = sum(n * r.solid_volume_per_formula_unit_a3 for n, r in changes if n > 0)
     return 100.0 * (formed / consumed - 1.0) if consumed > 0 else float("nan")
 
 

@@ -10,7 +10,7 @@ from pymatgen.core import Structure
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     command = [sys.executable, "-c", "from screening.cli import app; app()", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +49,17 @@ def test_unknown_phase_is_one_line_on_stderr_and_exit_code_2():
     assert result.stderr.strip().splitlines() == [
         "error: unknown phase 'Unobtainium'; `hydride-screen phases` lists the library"
     ]
+
+
+@pytest.mark.slow
+def test_mgh2_anode_reproduces_capacity_voltage_and_volume_change(tmp_path, monkeypatch):
+    monkeypatch.setenv("HYDRIDE_SCREEN_CACHE", str(tmp_path))
+    result = run_cli("anode", "MgH2", "--json", "--static", "--no-corrections")
+    assert result.returncode == 0, result.stderr
+    anode = json.loads(result.stdout)
+    print(f"MgH2 anode: {anode['capacity_mah_per_g']:.1f} mAh/g, {anode['voltage_v']:.3f} V, "
+          f"{anode['volume_change_pct']:+.1f} %")  # fmt: skip
+    assert anode["capacity_mah_per_g"] == pytest.approx(2036.5, abs=1.0)
+    assert anode["voltage_v"] == pytest.approx(0.5, abs=0.1)
+    assert anode["volume_change_pct"] == pytest.approx(85.0, abs=5.0)
+    assert len(anode["steps"]) >= 1

@@ -1,0 +1,85 @@
+"""The energy model of a run in one object: energy source, relaxation and phonon settings, and whether
+fitted corrections are applied. It computes a set of library phases together with everything their
+energies need (element references, the H2 molecule, the corrections' training compounds)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+
+from monty.json import MSONable
+from pymatgen.core import Structure
+
+from screening.calculators import EnergySource
+from screening.corrections import CorrectionScheme, fit_corrections, load_training_set
+from screening.energies import PhaseResult, compute_phase
+from screening.errors import HydrideScreenError
+from screening.phase_set import PhaseSet
+from screening.phonons import PhononResult, PhononSettings, compute_phonons
+from screening.relax import RelaxSettings
+from screening.result_cache import ResultCache, default_cache_dir
+from structures.library import PhaseLibrary, default_library
+from structures.phase import Phase
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class EnergyModel(MSONable):
+    """Default: SevenNet-0, zero-point and 298 K vibrational enthalpies from phonopy, and corrections
+    fitted on experimental formation enthalpies. `with_vibrations=False` is the fast static mode."""
+
+    source: EnergySource = field(default_factory=EnergySource)
+    relax_settings: RelaxSettings = field(default_factory=RelaxSettings)
+    phonon_settings: PhononSettings = field(default_factory=lambda: PhononSettings(min_supercell_length_a=6.0))
+    with_vibrations: bool = True
+    with_corrections: bool = True
+
+    def phases_needed(self, phases: Iterable[Phase], library: PhaseLibrary) -> list[Phase]:
+        """The phases plus element references, the H2 molecule and (with corrections) the training set."""
+        wanted = {p.name: p for p in phases}
+        if self.with_corrections:
+            for compound in load_training_set():
+                if compound.phase in library:
+                    wanted.setdefault(compound.phase, library.get(compound.phase))
+        elements = {el.symbol for p in wanted.values() for el in p.composition}
+        for element in sorted(elements - {"H"}):
+            for phase in library.in_chemical_system([element]):
+                wanted.setdefault(phase.name, phase)
+        h2 = library.get("H2")
+        wanted.setdefault(h2.name, h2)
+        return list(wanted.values())
+
+    def compute(
+        self,
+        phases: Iterable[Phase],
+        cache: ResultCache | None = None,
+        library: PhaseLibrary | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> tuple[PhaseSet, CorrectionScheme | None, dict[str, str]]:
+        """Phase set, fitted corrections (or None) and the phases that failed with their reasons.
+        A phase that fails (unsupported element, rejected relaxation) is reported, never used."""
+        library = library or default_library()
+        cache = cache or ResultCache(default_cache_dir())
+        vibrations = partial(_phonons, settings=self.phonon_settings, cache=cache) if self.with_vibrations else None
+        results: list[PhaseResult] = []
+        failed: dict[str, str] = {}
+        for phase in self.phases_needed(phases, library):
+            if progress is not None:
+                progress(phase.name)
+            try:
+                results.append(compute_phase(phase, self.source, self.relax_settings, cache, vibrations))
+            except HydrideScreenError as error:
+                logger.warning("%s not used: %s", phase.name, error)
+                failed[phase.name] = str(error)
+        phase_set = PhaseSet.of(results, self.with_vibrations)
+        corrections = fit_corrections(phase_set, load_training_set()) if self.with_corrections else None
+        return phase_set, corrections, failed
+
+
+def _phonons(
+    structure: Structure, source: EnergySource, is_molecule: bool, settings: PhononSettings, cache: ResultCache
+) -> PhononResult:
+    return compute_phonons(structure, source, settings, cache, is_molecule=is_molecule)
