@@ -35,7 +35,7 @@ class RelaxSettings(MSONable):
     """How to relax: convergence thresholds, step limit, symmetry, and the bounds that reject a result."""
 
     fmax_ev_per_a: float = 0.02
-    max_stress_gpa: float = 0.01
+    max_stress_gpa: float = 0.05  # 0.05 GPa ~ 0.2 % in volume; float32 MLIP stresses are noisy below it
     max_steps: int = 500
     relax_cell: bool = True
     keep_symmetry: bool = True

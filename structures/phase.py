@@ -25,6 +25,7 @@ TAGS = frozenset(
         "generated",
         "imported",
         "materials-project",
+        "model",
     }
 )
 
