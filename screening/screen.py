@@ -1,0 +1,128 @@
+"""A screen: every host against every additive, the molar ratio searched (or fixed), release paths over
+complete phase sets, and one ranked list. Pure library code; the jobflow layer calls these pieces."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from monty.json import MSONable
+from pymatgen.analysis.phase_diagram import GrandPotentialPhaseDiagram
+from pymatgen.core import Composition, Element
+
+from screening.candidate_phases import phases_for_system
+from screening.corrections import CorrectionScheme
+from screening.energy_model import EnergyModel
+from screening.errors import HydrideScreenError
+from screening.phase_set import PhaseSet
+from screening.ranking import RankedList, RankingCriteria, rank_candidates
+from screening.reaction_result import ReactionResult
+from screening.release_path import Mixture, ReleasePath, analyse_mixture, phase_diagram
+from screening.result_cache import ResultCache
+from structures.library import PhaseLibrary, default_library
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_RATIO = 1.0  # used when host and additive form no compound together (the additive is inert)
+
+
+# Hydrogen chemical potentials (eV per H atom relative to the H2 molecule) at which the host-additive
+# line is searched for vertices: 0 to -0.5 eV, i.e. release enthalpies of 0 to ~96 kJ/mol H2.
+SEARCH_MU_H_EV = tuple(np.linspace(0.0, -0.5, 11))
+
+
+def _ratio(critical: Composition, host: Composition, additive: Composition) -> float | None:
+    """Moles of additive per mole of host that make `critical` (least squares over the elements)."""
+    elements = sorted(set(host.elements) | set(additive.elements) | set(critical.elements))
+    basis = np.array([[host[e] for e in elements], [additive[e] for e in elements]]).T
+    amounts, *_ = np.linalg.lstsq(basis, np.array([critical[e] for e in elements]), rcond=None)
+    return round(float(amounts[1] / amounts[0]), 6) if amounts[0] > 1e-9 and amounts[1] > 1e-9 else None
+
+
+def candidate_ratios(
+    host: str, additive: str, phase_set: PhaseSet, corrections: CorrectionScheme | None
+) -> list[float]:
+    """Moles of additive per mole of host at the vertices of the host-additive line, with hydrogen
+    closed and with hydrogen open at chemical potentials spanning the useful release enthalpies:
+    the ratios at which a product assemblage is reached exactly (the hull vertices)."""
+    pd, _ = phase_diagram(phase_set, corrections)
+    host_c, additive_c = Composition(host), Composition(additive)
+    ratios = {_ratio(c, host_c, additive_c) for c in pd.get_critical_compositions(host_c, additive_c)}
+    hydrogen = Element("H")
+    host_open, additive_open = (
+        Composition({e: n for e, n in c.items() if e != hydrogen}) for c in (host_c, additive_c)
+    )
+    if len(host_open) and len(additive_open):
+        for mu in SEARCH_MU_H_EV:
+            grand = GrandPotentialPhaseDiagram(pd.all_entries, {hydrogen: float(mu)})
+            for critical in grand.get_critical_compositions(host_open, additive_open):
+                ratios.add(_ratio(critical, host_open, additive_open))
+    return sorted(r for r in ratios if r is not None) or [FALLBACK_RATIO]
+
+
+@dataclass
+class PairResult(MSONable):
+    """One host + additive pair: the ratios tried, the one kept, and its release path."""
+
+    host: str
+    additive: str
+    ratios_tried: list[float]
+    best_ratio: float
+    path: ReleasePath
+    phases_considered: list[str] = field(default_factory=list)
+
+
+def screen_pair(
+    host: str,
+    additive: str,
+    phase_set: PhaseSet,
+    corrections: CorrectionScheme | None,
+    criteria: RankingCriteria,
+    ratios: Sequence[float] | None = None,
+    intended_reaction: str = "",
+) -> PairResult:
+    """Release paths at each ratio (given, or from the phase diagram); keep the best-ranked first step."""
+    tried = list(ratios) if ratios else candidate_ratios(host, additive, phase_set, corrections)
+    paths = {r: analyse_mixture(Mixture(host, additive, r), phase_set, corrections, intended_reaction) for r in tried}
+    firsts = [p.first_release for p in paths.values() if p.first_release is not None]
+    best = rank_candidates(firsts, criteria).candidates[0].additive_per_host_mol if firsts else tried[0]
+    path = paths[best]
+    return PairResult(host, additive, tried, best, path, path.phases_considered)
+
+
+def results_of(pairs: Sequence[PairResult]) -> list[ReactionResult]:
+    """Every release step of every pair's kept ratio."""
+    return [step for pair in pairs for step in pair.path.steps]
+
+
+def run_screen(
+    hosts: Sequence[str],
+    additives: Sequence[str],
+    model: EnergyModel,
+    criteria: RankingCriteria | None = None,
+    ratios: Sequence[float] | None = None,
+    intended: dict[tuple[str, str], str] | None = None,
+    cache: ResultCache | None = None,
+    library: PhaseLibrary | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[RankedList, list[PairResult], dict[str, str]]:
+    """Compute every phase of every host + additive system once, analyse each pair, rank them all.
+    Returns the ranked list, the pairs, and the phases that could not be computed with the reason."""
+    criteria = criteria or RankingCriteria()
+    library = library or default_library()
+    phases = {p.name: p for h in hosts for a in additives for p in phases_for_system(h, a, library)}
+    phase_set, corrections, failed = model.compute(phases.values(), cache, library, progress)
+    pairs = []
+    for host in hosts:
+        for additive in additives:
+            if Composition(host).reduced_formula == Composition(additive).reduced_formula:
+                continue
+            intended_reaction = (intended or {}).get((host, additive), "")
+            try:
+                pairs.append(screen_pair(host, additive, phase_set, corrections, criteria, ratios, intended_reaction))
+            except HydrideScreenError as error:
+                logger.warning("%s + %s not screened: %s", host, additive, error)
+                failed[f"{host} + {additive}"] = str(error)
+    return rank_candidates(results_of(pairs), criteria), pairs, failed
