@@ -43,7 +43,7 @@ TRANSITION_METAL_COMPLEX = frozenset({"Ni", "Fe", "Co", "Mn", "Ru"})
 
 def hydrogen_environment(structure: Structure, index: int) -> str:
     """The correction term of one H site, from its nearest non-hydrogen neighbour."""
-    neighbours = [n for n in structure.get_neighbors(structure[index], 2.6) if n.specie.symbol != "H"]
+    neighbours = [n for n in structure.get_neighbors(structure[index], 3.5) if n.specie.symbol != "H"]
     if not neighbours:
         return "H:molecular"
     nearest = min(neighbours, key=lambda n: n.nn_distance)
