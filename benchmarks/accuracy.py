@@ -105,6 +105,20 @@ def evaluate(phase_set: PhaseSet, rows: list[ReferenceRow], training) -> tuple[l
     return out, {"terms": scheme_all.summary(), "training": scheme_all.training_phases}
 
 
+def formation_enthalpy_leave_one_out(phase_set: PhaseSet, training) -> list[dict]:
+    """Each training compound's formation enthalpy predicted by a fit without it (kJ/mol)."""
+    terms = fit_corrections(phase_set, training).terms
+    rows = []
+    for compound in training:
+        result = phase_set.get(compound.phase)
+        raw = phase_set.formation_enthalpy_ev_per_formula_unit(result) * EV_TO_KJ_PER_MOL
+        held_out = fit_corrections(phase_set, training, exclude_formulas={result.formula}, terms=terms)
+        predicted = raw + held_out.correction_ev(result) * EV_TO_KJ_PER_MOL
+        rows.append({"phase": compound.phase, "experiment_kj_per_mol": compound.dhf_kj_per_mol, "raw_kj_per_mol": raw,
+                     "leave_one_out_kj_per_mol": predicted})  # fmt: skip
+    return rows
+
+
 def anode_voltage_v(phase_set: PhaseSet) -> float:
     """Average voltage vs Li/Li+ of MgH2 + 2 Li -> Mg + 2 LiH from the same energies (static)."""
     dh_ev = 2 * phase_set.formation_enthalpy_ev_per_formula_unit(phase_set.get("LiH"))
@@ -182,7 +196,18 @@ def main() -> None:
         summary = summarise(mode, evaluated)
         print_table(mode, evaluated, summary)
         print(scheme["terms"])
-        report["modes"][mode] = {"rows": evaluated, "summary": summary, "corrections": scheme}
+        loo = formation_enthalpy_leave_one_out(phase_set, training)
+        errors = [r["leave_one_out_kj_per_mol"] - r["experiment_kj_per_mol"] for r in loo]
+        raw_errors = [r["raw_kj_per_mol"] - r["experiment_kj_per_mol"] for r in loo]
+        print(f"formation enthalpies ({len(loo)} compounds): raw MAE {np.mean(np.abs(raw_errors)):.1f}, "
+              f"leave-one-compound-out MAE {np.mean(np.abs(errors)):.1f} kJ/mol per formula unit")  # fmt: skip
+        for r, e in zip(loo, errors, strict=True):
+            print(f"  {r['phase']:<10} exp {r['experiment_kj_per_mol']:8.1f} raw {r['raw_kj_per_mol']:8.1f} "
+                  f"LOO {r['leave_one_out_kj_per_mol']:8.1f} ({e:+.1f})")  # fmt: skip
+        report["modes"][mode] = {
+            "rows": evaluated, "summary": summary, "corrections": scheme, "formation_enthalpy_leave_one_out": loo,
+            "formation_enthalpy_leave_one_out_mae_kj_per_mol": float(np.mean(np.abs(errors))),
+        }  # fmt: skip
     headline = "with_vibrations" if not args.static_only else "static"
     static_set = PhaseSet.of(results, False)
     report["mgh2_anode_voltage_v"] = {"computed": anode_voltage_v(static_set), "reference": 0.5}

@@ -4,8 +4,8 @@ import pytest
 from pymatgen.core import Composition
 
 from structures.checks import distance_problems, phase_problems
-from structures.errors import UnknownPhaseError
-from structures.library import default_library, get_phase
+from structures.errors import CrystallographyError, FormulaError, UnknownPhaseError
+from structures.library import default_library, get_phase, phase_from_record
 
 LIBRARY = list(default_library())
 
@@ -86,3 +86,16 @@ def test_chemical_system_selection_returns_only_phases_of_those_elements():
     names = {p.name for p in default_library().in_chemical_system(["Mg", "H"])}
     assert {"Mg", "MgH2", "H2", "H2-solid"} <= names
     assert "LiH" not in names
+
+
+def test_data_record_with_unparseable_formula_is_a_formula_error():
+    record = {"name": "Mg(H2", "formula": "Mg(H2", "tags": ["hydride"], "source": "typo", "molecule": {
+        "element": "H", "bond_length_a": 0.74}}  # fmt: skip
+    with pytest.raises(FormulaError, match="cannot parse formula 'Mg\\(H2'"):
+        phase_from_record(record, "test.toml")
+
+
+def test_data_record_with_unknown_key_names_it():
+    record = {"name": "X", "formula": "Mg", "tags": ["element"], "source": "s", "lattise": {}}
+    with pytest.raises(CrystallographyError, match="unknown keys \\['lattise'\\]"):
+        phase_from_record(record, "test.toml")
