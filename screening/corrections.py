@@ -137,7 +137,8 @@ class CorrectionScheme(MSONable):
             (c * self._vector(correction_features(r)) for c, r in results_with_coefficients),
             start=np.zeros(len(self.terms)),
         )
-        parameter_variance = float(vector @ np.array(self.covariance_ev2) @ vector)
+        covariance = np.array(self.covariance_ev2, dtype=float).reshape(len(self.terms), len(self.terms))
+        parameter_variance = float(vector @ covariance @ vector)
         scatter_variance = sum(
             (c * r.atoms_per_formula_unit * self.model_sigma_ev_per_atom) ** 2
             for c, r in results_with_coefficients
