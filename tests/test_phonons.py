@@ -114,6 +114,15 @@ def test_explicit_supercell_matrix_overrides_the_length(fcc_cu):
     assert result.supercell_matrix == [[2, 0, 0], [0, 2, 0], [0, 0, 2]]
 
 
+def test_settings_for_purpose_give_longer_supercells_for_free_energy():
+    zero_point = PhononSettings.for_purpose("zero_point")
+    free_energy = PhononSettings.for_purpose("free_energy", displacement_a=0.02)
+    assert free_energy.min_supercell_length_a > zero_point.min_supercell_length_a
+    assert free_energy.displacement_a == 0.02
+    with pytest.raises(ConfigError, match="purpose"):
+        PhononSettings.for_purpose("entropy")
+
+
 @pytest.mark.parametrize(
     "bad",
     [
@@ -202,8 +211,9 @@ def test_displacement_check_reports_small_change_for_a_harmonic_metal(fcc_cu):
 
 @pytest.mark.slow
 def test_mgh2_zero_point_energy_with_sevennet():
-    # SevenNet-0, 2x2x2 (48 atoms, 3 displacements): ZPE 0.379 eV/MgH2 measured; PBE phonon studies of
-    # rutile MgH2 report about 0.40 eV/MgH2, and MLIPs soften hydride modes slightly.
+    # SevenNet-0, 2x2x2 (48 atoms, 3 displacements): ZPE 0.379 eV/MgH2 measured (0.380 at 3x3x4). The
+    # window spans the ~0.4 eV/MgH2 expected from DFT phonons (value not re-checked here) and excludes
+    # CHGNet's soft 0.28 eV (DESIGN.md).
     source = EnergySource()
     relaxed = relax_phase(get_phase("MgH2"), source).raise_if_rejected().structure
     result = compute_phonons(relaxed, source, PhononSettings(min_supercell_length_a=5.0))
