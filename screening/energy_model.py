@@ -33,7 +33,7 @@ class EnergyModel(MSONable):
 
     source: EnergySource = field(default_factory=EnergySource)
     relax_settings: RelaxSettings = field(default_factory=RelaxSettings)
-    phonon_settings: PhononSettings = field(default_factory=lambda: PhononSettings(min_supercell_length_a=6.0))
+    phonon_settings: PhononSettings = field(default_factory=lambda: PhononSettings.for_purpose("zero_point"))
     with_vibrations: bool = True
     with_corrections: bool = True
 

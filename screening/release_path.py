@@ -21,7 +21,7 @@ from scipy.constants import Avogadro
 
 from screening.corrections import CorrectionScheme, corrected_formation_enthalpy_ev
 from screening.energies import PhaseResult
-from screening.errors import ConfigError
+from screening.errors import ConfigError, FormulaError
 from screening.phase_set import STANDARD_TEMPERATURE_K, PhaseSet, vibrational_enthalpy_ev
 from screening.reaction_enthalpy import ReactionEnthalpy, enthalpy_of_terms, parse_reaction
 from screening.reaction_result import ReactionFlag, ReactionResult
@@ -50,6 +50,27 @@ class Mixture(MSONable):
             raise ConfigError(f"additive ratio must not be negative, got {self.additive_per_host_mol}")
         if self.additive_per_host_mol > 0 and not self.additive:
             raise ConfigError("a ratio without an additive")
+
+    @classmethod
+    def from_text(cls, text: str) -> Mixture:
+        """A mixture from reactants only, e.g. '2 LiBH4 + MgH2' (host first, ratio per mol of host)."""
+        terms = []
+        for part in text.split("+"):
+            words = part.split()
+            if not words or len(words) > 2:
+                raise ConfigError(f"cannot read {part.strip()!r} in {text!r} as 'amount formula'")
+            try:
+                amount = float(words[0]) if len(words) == 2 else 1.0
+                formula = Composition(words[-1]).reduced_formula
+            except ValueError as exc:
+                raise FormulaError(f"cannot read {part.strip()!r} in {text!r}") from exc
+            terms.append((amount, words[-1], formula))
+        if len(terms) > 2 or any(amount <= 0 for amount, *_ in terms):
+            raise ConfigError(f"{text!r}: give a host and at most one additive with positive amounts")
+        if len(terms) == 1:
+            return cls(terms[0][1])
+        (host_amount, host, _), (additive_amount, additive, _) = terms
+        return cls(host, additive, additive_amount / host_amount)
 
     def amounts(self) -> dict[str, float]:
         """Formula -> moles in one mole of host."""

@@ -6,7 +6,7 @@ library's, so the solver, not a model, is what is tested."""
 import pytest
 from tests_support import fixed_result
 
-from screening.errors import ConfigError, UnbalancedReactionError
+from screening.errors import ConfigError, HydrideScreenError, UnbalancedReactionError
 from screening.phase_set import PhaseSet
 from screening.reaction_result import ReactionFlag
 from screening.release_path import Mixture, analyse_mixture, release_path
@@ -103,3 +103,14 @@ def test_volume_change_of_mgh2_desorption_is_the_ratio_of_formula_volumes():
     expected = 100 * (mg.volume_per_formula_unit_a3 / mgh2.volume_per_formula_unit_a3 - 1)
     assert step.volume_change_pct == pytest.approx(expected)
     assert step.volume_change_pct == pytest.approx(-23.9, abs=0.1)  # 23.24 A^3 (Mg) vs 30.53 A^3 (MgH2)
+
+
+def test_mixture_from_reactants_only_gives_host_additive_and_ratio():
+    assert Mixture.from_text("2 LiBH4 + MgH2") == Mixture("LiBH4", "MgH2", 0.5)
+    assert Mixture.from_text("MgH2") == Mixture("MgH2")
+
+
+@pytest.mark.parametrize("text", ["2 LiBH4 + MgH2 + Si", "-1 MgH2 + Si", "two MgH2 + Si"])
+def test_unreadable_mixture_text_is_an_error_naming_it(text):
+    with pytest.raises(HydrideScreenError, match="MgH2"):
+        Mixture.from_text(text)
