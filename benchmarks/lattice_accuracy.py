@@ -9,8 +9,10 @@ import argparse
 import time
 
 from screening.calculators import EnergySource
+from screening.energies import relax_cached
 from screening.errors import HydrideScreenError
-from screening.relax import compare_lattice, relax_phase
+from screening.relax import RelaxSettings, compare_lattice
+from screening.result_cache import ResultCache, default_cache_dir
 from structures.library import default_library
 
 
@@ -25,7 +27,7 @@ def main() -> None:
     phases = [library.get(n) for n in args.names] or [
         p for p in (library.with_tag(args.tag) if args.tag else library) if p.experimental_lattice or p.is_molecule
     ]
-    source = EnergySource(args.source)
+    source, cache = EnergySource(args.source), ResultCache(default_cache_dir())
     print(f"{'phase':<14} {'atoms':>5} {'a %':>7} {'b %':>7} {'c %':>7} {'V %':>7} {'steps':>5} {'s':>6}")
     errors = []
     for phase in phases:
@@ -35,7 +37,7 @@ def main() -> None:
             continue
         start = time.perf_counter()
         try:
-            result = relax_phase(phase, source).raise_if_rejected()
+            result = relax_cached(phase, source, RelaxSettings(), cache).raise_if_rejected()
         except HydrideScreenError as error:
             print(f"{phase.name:<14} {n_atoms:>5} {error}")
             continue
