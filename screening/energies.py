@@ -110,8 +110,9 @@ def phase_result_from_relaxation(phase: Phase, relaxation: RelaxationResult) -> 
 
 
 # A generated phase starts from a volume estimate (Zen's law from the parent prototype), which misses
-# interstitial hydrides by a factor of two (rocksalt NiH from LiH: +101 % on relaxation), so its
-# relaxation may change the volume this much before it counts as exploded.
+# interstitial hydrides by a factor of two (rocksalt NiH from LiH: +101 % on relaxation), and an ordered
+# model built here starts from a guessed packing (Mg(NH2)2: +47 %), so their relaxations may change the
+# volume this much before they count as exploded.
 GENERATED_MAX_VOLUME_CHANGE_PCT = 150.0
 
 
@@ -119,7 +120,8 @@ def relax_cached(
     phase: Phase, source: EnergySource, settings: RelaxSettings, cache: ResultCache | None = None
 ) -> RelaxationResult:
     """The relaxation of a phase, from the cache when the same structure, model and settings were done."""
-    if "generated" in phase.tags and settings.max_volume_change_pct < GENERATED_MAX_VOLUME_CHANGE_PCT:
+    guessed_cell = "generated" in phase.tags or "model" in phase.tags
+    if guessed_cell and settings.max_volume_change_pct < GENERATED_MAX_VOLUME_CHANGE_PCT:
         settings = replace(settings, max_volume_change_pct=GENERATED_MAX_VOLUME_CHANGE_PCT)
     structure = phase.build()
     key = cache_key("relax", structure, source.id, settings.as_dict())
