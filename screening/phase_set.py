@@ -101,6 +101,12 @@ class PhaseSet(MSONable):
         """Formation enthalpy per mole of formula units."""
         return self.formation_enthalpy_ev_per_formula_unit(self.get(name)) * EV_TO_KJ_PER_MOL
 
+    def in_chemical_system(self, elements: Iterable[str]) -> PhaseSet:
+        """The results whose elements all lie in `elements` (a phase diagram wants one system only)."""
+        allowed = set(elements)
+        subset = [r for r in self.results if {el.symbol for el in r.composition} <= allowed]
+        return PhaseSet(subset, self.with_vibrations, self.energy_source_id)
+
     def names(self) -> list[str]:
         """Names of all computed phases."""
         return list(self._by_name)

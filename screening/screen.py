@@ -12,7 +12,7 @@ from monty.json import MSONable
 from pymatgen.analysis.phase_diagram import GrandPotentialPhaseDiagram
 from pymatgen.core import Composition, Element
 
-from screening.candidate_phases import phases_for_system
+from screening.candidate_phases import elements_of, phases_for_system
 from screening.corrections import CorrectionScheme
 from screening.energy_model import EnergyModel
 from screening.errors import HydrideScreenError
@@ -120,8 +120,9 @@ def run_screen(
             if Composition(host).reduced_formula == Composition(additive).reduced_formula:
                 continue
             intended_reaction = (intended or {}).get((host, additive), "")
+            system = phase_set.in_chemical_system(elements_of(host, additive))
             try:
-                pairs.append(screen_pair(host, additive, phase_set, corrections, criteria, ratios, intended_reaction))
+                pairs.append(screen_pair(host, additive, system, corrections, criteria, ratios, intended_reaction))
             except HydrideScreenError as error:
                 logger.warning("%s + %s not screened: %s", host, additive, error)
                 failed[f"{host} + {additive}"] = str(error)
