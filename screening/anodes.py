@@ -17,10 +17,16 @@ from pymatgen.core import Composition, Element
 from scipy.constants import physical_constants
 
 from screening.corrections import CorrectionScheme, corrected_formation_enthalpy_ev
-from screening.energies import PhaseResult
 from screening.errors import ConfigError
 from screening.phase_set import PhaseSet
-from screening.release_path import AMOUNT_TOLERANCE, assemblage, net_change, open_element_levels, phase_diagram
+from screening.release_path import (
+    AMOUNT_TOLERANCE,
+    assemblage,
+    net_change,
+    open_element_levels,
+    phase_diagram,
+    reaction_text,
+)
 
 LITHIUM = Element("Li")
 FARADAY_C_PER_MOL = physical_constants["Faraday constant"][0]
@@ -60,12 +66,6 @@ def capacity_mah_per_g(li_per_formula_unit: float, molar_mass_g_per_mol: float) 
     return li_per_formula_unit * FARADAY_C_PER_MOL * COULOMB_TO_MAH / molar_mass_g_per_mol
 
 
-def _text(changes: list[tuple[float, PhaseResult]]) -> str:
-    left = " + ".join(f"{-n:.4g} {r.formula}" for n, r in changes if n < 0)
-    right = " + ".join(f"{n:.4g} {r.formula}" for n, r in changes if n > 0)
-    return f"{left} -> {right}"
-
-
 def conversion_anode(hydride: str, phase_set: PhaseSet, corrections: CorrectionScheme | None = None) -> ConversionAnode:
     """Conversion steps of one formula unit of `hydride` with Li, down to the Li metal potential."""
     start = phase_set.get(hydride)
@@ -88,7 +88,7 @@ def conversion_anode(hydride: str, phase_set: PhaseSet, corrections: CorrectionS
             break  # Li metal would plate before this step
         steps.append(
             AnodeStep(
-                reaction=f"{_text(changes)} (+{x1 - x0:.4g} Li)",
+                reaction=f"{reaction_text(changes, 0.0)} (+{x1 - x0:.4g} Li)",
                 li_start_per_formula_unit=x0,
                 li_end_per_formula_unit=x1,
                 voltage_v=voltage,

@@ -107,10 +107,6 @@ class PhaseSet(MSONable):
         subset = [r for r in self.results if {el.symbol for el in r.composition} <= allowed]
         return PhaseSet(subset, self.with_vibrations, self.energy_source_id)
 
-    def names(self) -> list[str]:
-        """Names of all computed phases."""
-        return list(self._by_name)
-
     @classmethod
     def of(cls, results: Iterable[PhaseResult], with_vibrations: bool = False) -> PhaseSet:
         """A phase set from any iterable of results."""

@@ -9,7 +9,7 @@ coordinates.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -108,7 +108,7 @@ class MoleculeInBox(MSONable):
     element: str
     bond_length_a: float
     box_a: float = 10.0
-    tilt: bool = field(default=True)
+    tilt: bool = True
 
     def build(self) -> Structure:
         """The molecule, centred and (by default) tilted off the axes so no image lines up with it."""
