@@ -301,7 +301,8 @@ def _step_result(
     text = reaction_text(changes, n_h2)
     enthalpy = enthalpy_of_terms(text, changes, n_h2, phase_set, corrections)
     thermo = release_thermodynamics(enthalpy, changes, phase_set)
-    one_bar = thermo.t_1bar(t_min_k, t_max_k)
+    low_k, high_k = thermo.supported_range_k  # the phonon grid (to 1000 K) may end below t_max_k
+    one_bar = thermo.t_1bar(max(t_min_k, low_k), min(t_max_k, high_k))
     flags = [] if phase_set.with_vibrations else [ReactionFlag.STATIC_ENERGIES_ONLY.value]
     if not one_bar.found:
         flags.append(ReactionFlag.NO_1_BAR_TEMPERATURE_IN_RANGE.value)

@@ -94,3 +94,20 @@ def test_second_computation_comes_from_the_cache(tmp_path):
     stored[0].write_text(json.dumps(document))
     second = compute_phase(PD, EMT, cache=cache)
     assert second.energy_per_formula_unit_ev == pytest.approx(-123.0)  # one atom per primitive cell
+
+
+def test_release_path_with_emt_phonons_uses_their_temperature_grid(tmp_path):
+    from screening.phonons import PhononSettings, compute_phonons
+    from screening.release_path import Mixture, release_path
+
+    cache = ResultCache(tmp_path)
+    settings = PhononSettings(min_supercell_length_a=5.0, temperature_max_k=800.0)
+
+    def vibrations(structure, source, is_molecule):
+        return compute_phonons(structure, source, settings, cache, is_molecule=is_molecule)
+
+    results = [compute_phase(p, EMT, FIXED_CELL, cache, vibrations) for p in (PD, PDH, get_phase("H2"))]
+    path = release_path(Mixture("PdH"), PhaseSet.of(results, with_vibrations=True))
+    (step,) = path.steps
+    assert step.with_vibrations and "static_energies_only" not in step.flags
+    assert step.t_1bar_k is None or 100.0 <= step.t_1bar_k <= 800.0
