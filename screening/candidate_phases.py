@@ -48,15 +48,18 @@ def generated_candidates(elements: set[str], host_metals: set[str], library: Pha
     wanted: list[tuple[str, dict[str, str]]] = []
     metals = _metals(elements)
     for metal in metals:
+        alkali = Element(metal).group == 1  # alkali metals form MH, but no MH2, MB2 or Laves phases
         if "H" in elements and not any(metal in f and "H" in f and len(Composition(f)) == 2 for f in known):
-            wanted += [("rocksalt", {"Li": metal}), ("fluorite", {"Y": metal}), ("rutile", {"Mg": metal})]
-        if "B" in elements:
+            wanted.append(("rocksalt", {"Li": metal}))
+            if not alkali:
+                wanted += [("fluorite", {"Y": metal}), ("rutile", {"Mg": metal})]
+        if "B" in elements and not alkali:
             wanted.append(("AlB2", {"Mg": metal}))
     if "Mg" in elements:
         wanted += [("antifluorite", {"Si": x}) for x in sorted(GROUP_14 & elements)]
-    for a in sorted(host_metals & set(metals)):
+    for a in sorted(m for m in host_metals & set(metals) if Element(m).group != 1):
         for b in metals:
-            if b != a:
+            if b != a and Element(b).group != 1:
                 wanted += [("C15", {"Mg": a, "Cu": b}), ("C15", {"Mg": b, "Cu": a})]
                 wanted += [("C14", {"Mg": a, "Zn": b}), ("C14", {"Mg": b, "Zn": a})]
     phases, seen = [], set(known)

@@ -117,6 +117,8 @@ def phase_diagram(phase_set: PhaseSet, corrections: CorrectionScheme | None) -> 
     """Phase diagram of corrected formation enthalpies; map from entry to phase result."""
     entries, by_entry = [], {}
     for result in phase_set.results:
+        if result.formula == "H2" and not result.is_molecule:
+            continue  # solid H2 exists below 14 K only; the gas is hydrogen's reference and product
         entry = PDEntry(
             result.composition, corrected_formation_enthalpy_ev(result, phase_set, corrections), name=result.name
         )

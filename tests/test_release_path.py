@@ -114,3 +114,9 @@ def test_mixture_from_reactants_only_gives_host_additive_and_ratio():
 def test_unreadable_mixture_text_is_an_error_naming_it(text):
     with pytest.raises(HydrideScreenError, match="MgH2"):
         Mixture.from_text(text)
+
+
+def test_solid_hydrogen_is_never_a_product_even_when_the_model_binds_it():
+    results = [fixed_result("H2"), fixed_result("H2-solid", -0.05), fixed_result("Mg"), fixed_result("MgH2", -0.79)]
+    (step,) = release_path(Mixture("MgH2"), PhaseSet.of(results)).steps
+    assert step.products == ["Mg"] and step.h2_released_mol == pytest.approx(1.0)

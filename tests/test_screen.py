@@ -57,3 +57,9 @@ def test_borohydride_systems_get_diboride_candidates(host, additive):
 def test_libh4_mgh2_ratio_candidates_include_the_mgb2_stoichiometry():
     ps = phase_set("H2", "Li", "Mg", "B", "LiH", "MgH2", "LiBH4", "MgB2")
     assert 0.5 in candidate_ratios("LiBH4", "MgH2", ps, None)
+
+
+def test_alkali_metals_get_no_diboride_or_laves_candidates():
+    formulas = {p.formula for p in phases_for_system("LiBH4", "Ni")}
+    assert "LiB2" not in formulas and not any("Li" in f and "Ni" in f for f in formulas)
+    assert "NiB2" in formulas
