@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from screening.calculators import EnergySource
 from screening.energy_model import EnergyModel
 from screening.ranking import RankingCriteria
 from screening.screen import run_screen
+from structures.materials_project import MaterialsProjectStructures
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "screen_hosts.json"
@@ -50,9 +52,11 @@ def main() -> None:
     started = time.perf_counter()
     model = EnergyModel(EnergySource(args.source), with_vibrations=not args.static)
     criteria = RankingCriteria()
+    materials_project = MaterialsProjectStructures() if os.environ.get("MP_API_KEY") else None
     ranked, pairs, failed = run_screen(
-        HOSTS, ADDITIVES, model, criteria, intended=INTENDED, progress=lambda n: logging.info("computing %s", n)
-    )
+        HOSTS, ADDITIVES, model, criteria, intended=INTENDED, progress=lambda n: logging.info("computing %s", n),
+        materials_project=materials_project,
+    )  # fmt: skip
     for host in HOSTS:
         print(f"\n== {host}: top {args.top} (T(1 bar) window {criteria.t_min_k:.0f}-{criteria.t_max_k:.0f} K) ==")
         print(f"{'#':>2} {'additive':<8} {'ratio':>6} {'dH':>6} {'sigma':>5} {'T1bar K':>8} {'wt%':>5} {'dV%':>6} "

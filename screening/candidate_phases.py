@@ -16,6 +16,7 @@ from pymatgen.core import Composition, Element
 
 from structures.errors import SubstitutionError
 from structures.library import PhaseLibrary, default_library
+from structures.materials_project import MaterialsProjectStructures
 from structures.phase import Phase
 from structures.substitution import PROTOTYPES, substitute
 
@@ -73,13 +74,18 @@ def generated_candidates(elements: set[str], host_metals: set[str], library: Pha
 
 
 def phases_for_system(
-    host: str, additive: str = "", library: PhaseLibrary | None = None, extra: Iterable[Phase] = ()
+    host: str,
+    additive: str = "",
+    library: PhaseLibrary | None = None,
+    materials_project: MaterialsProjectStructures | None = None,
 ) -> list[Phase]:
-    """Library phases of the host + additive elements, generated candidates, and any extra phases."""
+    """Library phases of the host + additive elements, generated candidates, and, with a Materials
+    Project client, every MP phase of the system (their structures; energies are recomputed)."""
     library = library or default_library()
     elements = elements_of(host, additive) if additive else elements_of(host)
     host_metals = set(_metals(elements_of(host)))
     phases = [p for p in library.in_chemical_system(elements) if "generated" not in p.tags]
     phases += generated_candidates(elements, host_metals, library)
-    phases += [p for p in extra if elements_of(p.formula) <= elements]
+    if materials_project is not None:
+        phases += materials_project.phases_in_chemical_system(sorted(elements))
     return phases

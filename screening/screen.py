@@ -22,6 +22,7 @@ from screening.reaction_result import ReactionResult
 from screening.release_path import Mixture, ReleasePath, analyse_mixture, phase_diagram
 from screening.result_cache import ResultCache
 from structures.library import PhaseLibrary, default_library
+from structures.materials_project import MaterialsProjectStructures
 
 logger = logging.getLogger(__name__)
 
@@ -107,12 +108,14 @@ def run_screen(
     cache: ResultCache | None = None,
     library: PhaseLibrary | None = None,
     progress: Callable[[str], None] | None = None,
+    materials_project: MaterialsProjectStructures | None = None,
 ) -> tuple[RankedList, list[PairResult], dict[str, str]]:
     """Compute every phase of every host + additive system once, analyse each pair, rank them all.
+    With a Materials Project client (e.g. when MP_API_KEY is set) MP phases join every system.
     Returns the ranked list, the pairs, and the phases that could not be computed with the reason."""
     criteria = criteria or RankingCriteria()
     library = library or default_library()
-    phases = {p.name: p for h in hosts for a in additives for p in phases_for_system(h, a, library)}
+    phases = {p.name: p for h in hosts for a in additives for p in phases_for_system(h, a, library, materials_project)}
     phase_set, corrections, failed = model.compute(phases.values(), cache, library, progress)
     pairs = []
     for host in hosts:

@@ -41,3 +41,18 @@ def test_mp_energies_and_a_local_model_do_not_mix(mg_h_records):
     results[0].energy_source_id = "sevennet@0.13.0"
     with pytest.raises(ConfigError, match="mix energy sources"):
         PhaseSet.of(results)
+
+
+def test_materials_project_phases_join_the_candidate_phases_of_a_system(tmp_path):
+    from screening.candidate_phases import phases_for_system
+
+    server = ReplayServer(load_exchanges(RECORDINGS)).start()
+    try:
+        client = MaterialsProjectStructures(
+            api_key="0123456789abcdef0123456789abcdef", cache_dir=tmp_path, endpoint=server.url
+        )
+        names = {p.name for p in phases_for_system("MgH2", library=None, materials_project=client)}
+    finally:
+        server.stop()
+    assert {"MgH2", "Mg", "H2"} <= names  # the library's
+    assert {"MgH2-mp-23710", "Mg-mp-153"} <= names  # and Materials Project's, to be recomputed
