@@ -247,12 +247,13 @@ class RankedList(MSONable):
 def explain_score(candidate: RankedCandidate, criteria: RankingCriteria) -> str:
     """How `candidate.score` follows from its numbers: each term as 'input -> value x weight = term'."""
     c, k = candidate, criteria
-    if c.t_1bar_k is None or not math.isfinite(c.window_distance_k):
+    if not math.isfinite(c.window_distance_k):
         window = f"window: no T(1 bar), distance inf -> 0.000 x {k.weight_window:g} = {c.score_window:.3f}"
     else:
         value = math.exp(-c.window_distance_k / k.window_scale_k)
+        where = f"T(1 bar) {c.t_1bar_k:.1f} K" if c.t_1bar_k is not None else "no crossing, end of searched range"
         window = (
-            f"window: T(1 bar) {c.t_1bar_k:.1f} K, {c.window_distance_k:.1f} K outside "
+            f"window: {where}, {c.window_distance_k:.1f} K outside "
             f"[{k.t_min_k:.2f}, {k.t_max_k:.2f}] K -> exp(-{c.window_distance_k:.1f}/{k.window_scale_k:g}) = "
             f"{value:.3f} x {k.weight_window:g} = {c.score_window:.3f}"
         )
@@ -295,14 +296,17 @@ def _score_candidate(results: list[ReactionResult], criteria: RankingCriteria) -
     t_1bar_k = rep.t_1bar_k if rep.t_1bar_k is not None and math.isfinite(rep.t_1bar_k) else None
 
     missing = []
-    if t_1bar_k is None:
+    # Without a crossing, the end of the searched range bounds T(1 bar): scoring the distance to that bound
+    # keeps an AlH3-like step (H2 released below 100 K) or a too-stable one comparable with the rest.
+    t_for_window = t_1bar_k if t_1bar_k is not None else rep.t_1bar_bound_k
+    if t_for_window is None:
         missing.append(f"no T(1 bar) for step {rep.step} ({rep.reaction}): window distance is infinite")
     if not math.isfinite(rep.h2_wt_pct):
         missing.append(f"wt% H2 of step {rep.step} is not a number: capacity scored as 0")
     if not math.isfinite(rep.volume_change_pct):
         missing.append(f"volume change of step {rep.step} is not a number: volume scored as 0")
 
-    distance_k = criteria.window_distance_k(t_1bar_k)
+    distance_k = criteria.window_distance_k(t_for_window)
     score_window = criteria.weight_window * math.exp(-distance_k / criteria.window_scale_k)
     score_capacity = (
         criteria.weight_capacity * rep.h2_wt_pct / criteria.capacity_reference_wt_pct

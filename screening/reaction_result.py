@@ -26,7 +26,8 @@ class ReactionFlag(StrEnum):
 class ReactionResult(MSONable):
     """One H2-release step (or an intended reaction) of a mixture, in the desorption direction.
 
-    `t_1bar_k` is None when dG(T) does not cross zero in the searched range (see the flags);
+    `t_1bar_k` is None when dG(T) does not cross zero in the searched range (see the flags); then
+    `t_1bar_bound_k` is the end of that range (H2 already released below it, or still bound above it);
     `step` counts release steps from 1 in order of rising temperature (0 for an intended reaction
     evaluated as written)."""
 
@@ -49,6 +50,7 @@ class ReactionResult(MSONable):
     energy_source_id: str
     with_vibrations: bool
     flags: list[str] = field(default_factory=list)
+    t_1bar_bound_k: float | None = None  # when dG does not cross zero: the end of the searched range it lies beyond
 
     @property
     def t_1bar_c(self) -> float | None:

@@ -332,6 +332,7 @@ def _step_result(
         energy_source_id=phase_set.energy_source_id,
         with_vibrations=phase_set.with_vibrations,
         flags=flags,
+        t_1bar_bound_k=None if one_bar.found else one_bar.t_1bar_bound_k,
     )
 
 

@@ -275,3 +275,14 @@ def test_ranked_list_survives_msonable_round_trip():
     ranked = rank_candidates(results, RankingCriteria(min_h2_wt_pct=1.0, max_volume_change_pct=90.0))
     assert RankedList.from_dict(ranked.as_dict()) == ranked
     assert RankedList.from_dict(json.loads(json.dumps(ranked.as_dict()))) == ranked
+
+
+def test_step_released_below_the_searched_range_is_scored_at_the_range_end_and_explained():
+    unstable = result("MgH2", "AlH3", t_1bar_k=None)
+    unstable.t_1bar_bound_k = 100.0  # dG < 0 already at 100 K: T(1 bar) lies below it
+    ranked = rank_candidates([unstable, result("MgH2", "Si", t_1bar_k=ABOVE_K)], CRITERIA)
+    candidate = next(c for c in ranked.candidates if c.additive == "AlH3")
+    assert candidate.window_distance_k == pytest.approx(CRITERIA.t_min_k - 100.0)
+    assert candidate.passes_filters and not candidate.missing_data
+    assert "no crossing, end of searched range" in ranked.explain(candidate)
+    assert f"{candidate.score_window:.3f}" in ranked.explain(candidate)
