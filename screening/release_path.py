@@ -311,7 +311,7 @@ def _step_result(
     if any(r.has_imaginary_modes for _, r in changes):
         flags.append(ReactionFlag.IMAGINARY_MODES.value)
     h2_mass_g = n_h2 * Composition("H2").weight
-    t_eval = one_bar.t_1bar_k if one_bar.found else 298.15
+    t_eval = one_bar.t_1bar_k if one_bar.found else STANDARD_TEMPERATURE_K
     return ReactionResult(
         host=mixture.host,
         additive=mixture.additive,

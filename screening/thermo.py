@@ -23,7 +23,7 @@ from functools import cached_property
 
 import numpy as np
 from monty.json import MSONable
-from scipy.constants import R, kilo
+from scipy.constants import R, kilo, zero_Celsius
 from scipy.interpolate import BSpline, CubicHermiteSpline, make_interp_spline
 from scipy.optimize import brentq
 
@@ -215,7 +215,7 @@ class OneBarTemperature(MSONable):
         """One line for people."""
         if self.t_1bar_k is not None:
             sigma = f" +- {self.sigma_t_1bar_k:.0f}" if self.sigma_t_1bar_k else ""
-            return f"T(1 bar) = {self.t_1bar_k:.0f}{sigma} K ({self.t_1bar_k - 273.15:.0f} C)"
+            return f"T(1 bar) = {self.t_1bar_k:.0f}{sigma} K ({self.t_1bar_k - zero_Celsius:.0f} C)"
         if self.outcome is OneBarOutcome.RELEASES_BELOW_RANGE:
             return f"releases H2 at 1 bar already at {self.t_min_k:.0f} K: T(1 bar) < {self.t_min_k:.0f} K"
         return f"does not release H2 at 1 bar up to {self.t_max_k:.0f} K: T(1 bar) > {self.t_max_k:.0f} K"

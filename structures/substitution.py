@@ -11,14 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from pymatgen.core import Composition, Element
-from scipy.constants import Avogadro
+from scipy.constants import Avogadro, angstrom, centi
 
 from structures.crystallography import CrystalSpec, LatticeParameters, WyckoffSite
 from structures.errors import SubstitutionError
 from structures.library import PhaseLibrary, default_library
 from structures.phase import Phase
 
-_CM3_TO_A3 = 1e24
+_CM3_TO_A3 = (centi / angstrom) ** 3
 
 
 @dataclass(frozen=True)
