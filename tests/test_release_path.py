@@ -120,3 +120,9 @@ def test_solid_hydrogen_is_never_a_product_even_when_the_model_binds_it():
     results = [fixed_result("H2"), fixed_result("H2-solid", -0.05), fixed_result("Mg"), fixed_result("MgH2", -0.79)]
     (step,) = release_path(Mixture("MgH2"), PhaseSet.of(results)).steps
     assert step.products == ["Mg"] and step.h2_released_mol == pytest.approx(1.0)
+
+
+def test_mgh2_volumetric_capacity_is_about_110_kg_per_m3():
+    # 2.016 g H2 per 30.53 A^3 of MgH2 (rutile, 61.07 A^3 per 2 f.u.) = 109.6 kg/m^3
+    step = release_path(Mixture("MgH2"), phase_set("H2", "Mg", "MgH2")).steps[0]
+    assert step.h2_kg_per_m3 == pytest.approx(109.6, abs=0.3)
