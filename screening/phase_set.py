@@ -44,6 +44,7 @@ class PhaseSet(MSONable):
     with_vibrations: bool = False
     energy_source_id: str = ""
     _by_name: dict[str, PhaseResult] = field(default_factory=dict, init=False, repr=False)
+    _references_ev: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         sources = {r.energy_source_id for r in self.results}
@@ -82,13 +83,19 @@ class PhaseSet(MSONable):
 
     def element_reference_ev_per_atom(self, element: str) -> float:
         """The chemical potential of an element: half the H2 molecule for H (the gas is the reference, not
-        solid H2), else the lowest enthalpy per atom among the computed phases of that pure element."""
-        if element == "H":
-            return self.enthalpy_per_formula_unit_ev(self.get("H2")) / 2
-        pure = [r for r in self.results if r.formula == Composition(element).reduced_formula]
-        if not pure:
-            raise UnknownPhaseError(f"no computed phase of the element {element}: it is needed as a reference")
-        return min(self.enthalpy_per_formula_unit_ev(r) / r.atoms_per_formula_unit for r in pure)
+        solid H2), else the lowest enthalpy per atom among the computed phases of that pure element.
+        Found once per element: formation enthalpies ask for it for every phase of every fit."""
+        if element not in self._references_ev:
+            if element == "H":
+                self._references_ev[element] = self.enthalpy_per_formula_unit_ev(self.get("H2")) / 2
+            else:
+                pure = [r for r in self.results if r.formula == Composition(element).reduced_formula]
+                if not pure:
+                    raise UnknownPhaseError(f"no computed phase of the element {element}: it is needed as a reference")
+                self._references_ev[element] = min(
+                    self.enthalpy_per_formula_unit_ev(r) / r.atoms_per_formula_unit for r in pure
+                )
+        return self._references_ev[element]
 
     def formation_enthalpy_ev_per_formula_unit(self, result: PhaseResult) -> float:
         """Enthalpy of formation from the elements in their references, per formula unit (eV)."""
