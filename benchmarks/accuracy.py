@@ -179,9 +179,10 @@ def main() -> None:
     training = [t for t in load_training_set() if t.phase in library]
     reaction_phases = {library.get(n) for r in rows for n in buildable_phases(r.reaction)}
     model = EnergyModel(EnergySource(args.source), with_vibrations=not args.static_only)
-    phase_set, _, failed = model.compute(
+    computed = model.compute(
         reaction_phases, ResultCache(args.cache), progress=lambda name: logging.info("computing %s", name)
     )
+    phase_set, failed = computed.phase_set, computed.failed
     results = phase_set.results
     report: dict = {
         "energy_source": model.source.id,

@@ -89,3 +89,8 @@ def phases_for_system(
     if materials_project is not None:
         phases += materials_project.phases_in_chemical_system(sorted(elements))
     return phases
+
+
+def anode_phases(hydride: str, library: PhaseLibrary | None = None) -> list[Phase]:
+    """The phases a conversion of `hydride` with lithium can form: its system with Li added."""
+    return phases_for_system(hydride, "Li", library)

@@ -111,16 +111,15 @@ def anode(
     """Conversion of a hydride with Li: capacity, voltage vs Li/Li+ and volume change."""
     from screening.anodes import conversion_anode
     from screening.calculators import EnergySource
+    from screening.candidate_phases import anode_phases
     from screening.energy_model import EnergyModel
 
     library = default_library()
     try:
         start = library.get(hydride)
-        elements = [el.symbol for el in start.composition] + ["Li"]
-        phases = [p for p in library.in_chemical_system(elements) if "generated" not in p.tags]
         model = EnergyModel(EnergySource(source), with_vibrations=not static, with_corrections=corrections)
-        phase_set, scheme, _ = model.compute(phases, progress=lambda name: logging.info("computing %s", name))
-        result = conversion_anode(start.formula, phase_set, scheme)
+        computed = model.compute(anode_phases(start.name, library), library=library)
+        result = conversion_anode(start.formula, computed.phase_set, computed.corrections)
     except HydrideScreenError as error:
         fail(error)
     if as_json:

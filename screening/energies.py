@@ -11,6 +11,7 @@ from monty.json import MSONable
 from pymatgen.core import Composition, Structure
 
 from screening.calculators import EnergySource
+from screening.errors import HydrideScreenError
 from screening.phonons import PhononResult
 from screening.relax import RelaxationResult, RelaxSettings, relax_phase
 from screening.result_cache import ResultCache, cache_key
@@ -82,6 +83,15 @@ class PhaseResult(MSONable):
         return self.energy_per_formula_unit_ev + self.zero_point_energy_ev_per_formula_unit
 
 
+@dataclass
+class PhaseFailure(MSONable):
+    """A phase that could not be computed, and why (unsupported element, rejected relaxation, ...)."""
+
+    name: str
+    formula: str
+    reason: str
+
+
 def formula_units(structure: Structure) -> float:
     """How many reduced formula units a cell holds."""
     return structure.composition.get_reduced_composition_and_factor()[1]
@@ -147,8 +157,40 @@ def compute_phase(
     """Relax a phase (cached) and, when `vibrations` is given, add its phonons."""
     relax_settings = relax_settings or RelaxSettings()
     result = phase_result_from_relaxation(phase, relax_cached(phase, source, relax_settings, cache))
-    if vibrations is not None:
-        result.phonons = vibrations(result.structure, source, phase.is_molecule)
-        if result.has_imaginary_modes:
-            result.flags.append("imaginary_modes")
-    return result
+    return result if vibrations is None else with_vibrations(result, source, vibrations)
+
+
+def with_vibrations(result: PhaseResult, source: EnergySource, vibrations: VibrationFunction) -> PhaseResult:
+    """A copy of a relaxed phase's result with its phonons added (flagged when modes are imaginary)."""
+    phonons = vibrations(result.structure, source, result.is_molecule)
+    flags = [*result.flags, "imaginary_modes"] if phonons.has_imaginary_modes else list(result.flags)
+    return replace(result, phonons=phonons, flags=flags)
+
+
+def compute_or_report(
+    phase: Phase,
+    source: EnergySource,
+    relax_settings: RelaxSettings | None = None,
+    cache: ResultCache | None = None,
+    vibrations: VibrationFunction | None = None,
+) -> PhaseResult | PhaseFailure:
+    """`compute_phase`, with a failure (a user-facing error) returned as a `PhaseFailure` instead of raised,
+    so that one bad phase does not stop a screen."""
+    try:
+        return compute_phase(phase, source, relax_settings, cache, vibrations)
+    except HydrideScreenError as error:
+        logger.warning("%s not used: %s", phase.name, error)
+        return PhaseFailure(phase.name, phase.formula, str(error))
+
+
+def add_vibrations(
+    outcome: PhaseResult | PhaseFailure, source: EnergySource, vibrations: VibrationFunction
+) -> PhaseResult | PhaseFailure:
+    """`with_vibrations` for a relaxed phase; a failure passes through, a phonon failure becomes one."""
+    if isinstance(outcome, PhaseFailure):
+        return outcome
+    try:
+        return with_vibrations(outcome, source, vibrations)
+    except HydrideScreenError as error:
+        logger.warning("%s: no phonons: %s", outcome.name, error)
+        return PhaseFailure(outcome.name, outcome.formula, f"phonons: {error}")

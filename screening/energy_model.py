@@ -14,8 +14,7 @@ from pymatgen.core import Structure
 
 from screening.calculators import EnergySource
 from screening.corrections import CorrectionScheme, fit_corrections, load_training_set
-from screening.energies import PhaseResult, compute_phase
-from screening.errors import HydrideScreenError
+from screening.energies import PhaseFailure, PhaseResult, VibrationFunction, compute_or_report
 from screening.phase_set import PhaseSet
 from screening.phonons import PhononResult, PhononSettings, compute_phonons
 from screening.relax import RelaxSettings
@@ -52,31 +51,50 @@ class EnergyModel(MSONable):
         wanted.setdefault(h2.name, h2)
         return list(wanted.values())
 
+    def vibrations(self, cache: ResultCache) -> VibrationFunction | None:
+        """The phonon calculation of this model (cached), or None in the static mode."""
+        return partial(_phonons, settings=self.phonon_settings, cache=cache) if self.with_vibrations else None
+
     def compute(
         self,
         phases: Iterable[Phase],
         cache: ResultCache | None = None,
         library: PhaseLibrary | None = None,
         progress: Callable[[str], None] | None = None,
-    ) -> tuple[PhaseSet, CorrectionScheme | None, dict[str, str]]:
-        """Phase set, fitted corrections (or None) and the phases that failed with their reasons.
+    ) -> ComputedPhases:
+        """The phases (and everything they need) computed, corrections fitted, failures reported.
         A phase that fails (unsupported element, rejected relaxation) is reported, never used."""
         library = library or default_library()
         cache = cache or ResultCache(default_cache_dir())
-        vibrations = partial(_phonons, settings=self.phonon_settings, cache=cache) if self.with_vibrations else None
-        results: list[PhaseResult] = []
-        failed: dict[str, str] = {}
+        vibrations = self.vibrations(cache)
+        outcomes = []
         for phase in self.phases_needed(phases, library):
             if progress is not None:
                 progress(phase.name)
-            try:
-                results.append(compute_phase(phase, self.source, self.relax_settings, cache, vibrations))
-            except HydrideScreenError as error:
-                logger.warning("%s not used: %s", phase.name, error)
-                failed[phase.name] = str(error)
-        phase_set = PhaseSet.of(results, self.with_vibrations)
-        corrections = fit_corrections(phase_set, load_training_set()) if self.with_corrections else None
-        return phase_set, corrections, failed
+            outcomes.append(compute_or_report(phase, self.source, self.relax_settings, cache, vibrations))
+        return assemble_phases(outcomes, self.with_vibrations, self.with_corrections)
+
+
+@dataclass
+class ComputedPhases(MSONable):
+    """What an energy model made of a set of phases: the phase set, the fitted corrections (None when
+    not asked for) and the phases that failed, by name, with the reason."""
+
+    phase_set: PhaseSet
+    corrections: CorrectionScheme | None
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def assemble_phases(
+    outcomes: Iterable[PhaseResult | PhaseFailure], with_vibrations: bool, with_corrections: bool
+) -> ComputedPhases:
+    """One phase set from computed phases (failures set aside), with corrections fitted when asked."""
+    outcomes = list(outcomes)
+    results = [o for o in outcomes if isinstance(o, PhaseResult)]
+    failed = {o.name: o.reason for o in outcomes if isinstance(o, PhaseFailure)}
+    phase_set = PhaseSet.of(results, with_vibrations)
+    corrections = fit_corrections(phase_set, load_training_set()) if with_corrections else None
+    return ComputedPhases(phase_set, corrections, failed)
 
 
 def _phonons(

@@ -14,7 +14,7 @@ from pymatgen.core import Composition, Element
 
 from screening.candidate_phases import elements_of, phases_for_system
 from screening.corrections import CorrectionScheme
-from screening.energy_model import EnergyModel
+from screening.energy_model import ComputedPhases, EnergyModel
 from screening.errors import HydrideScreenError
 from screening.phase_set import PhaseSet
 from screening.ranking import RankedList, RankingCriteria, rank_candidates
@@ -23,6 +23,7 @@ from screening.release_path import Mixture, ReleasePath, analyse_mixture, phase_
 from screening.result_cache import ResultCache
 from structures.library import PhaseLibrary, default_library
 from structures.materials_project import MaterialsProjectStructures
+from structures.phase import Phase
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,48 @@ def screen_pair(
     return PairResult(host, additive, tried, best, path, path.phases_considered)
 
 
+@dataclass
+class PairFailure(MSONable):
+    """A host + additive pair that could not be screened, and why."""
+
+    host: str
+    additive: str
+    reason: str
+
+
+def screen_system(
+    host: str,
+    additive: str,
+    computed: ComputedPhases,
+    criteria: RankingCriteria,
+    ratios: Sequence[float] | None = None,
+    intended_reaction: str = "",
+) -> PairResult | PairFailure:
+    """`screen_pair` on the phases of the pair's chemical system; a user-facing error becomes a failure."""
+    system = computed.phase_set.in_chemical_system(elements_of(host, additive))
+    try:
+        return screen_pair(host, additive, system, computed.corrections, criteria, ratios, intended_reaction)
+    except HydrideScreenError as error:
+        logger.warning("%s + %s not screened: %s", host, additive, error)
+        return PairFailure(host, additive, str(error))
+
+
+def screened_pairs(hosts: Sequence[str], additives: Sequence[str]) -> list[tuple[str, str]]:
+    """Every host + additive pair of a screen, except an additive that is the host itself."""
+    return [
+        (h, a) for h in hosts for a in additives if Composition(h).reduced_formula != Composition(a).reduced_formula
+    ]
+
+
+def rank_pairs(
+    outcomes: Sequence[PairResult | PairFailure], criteria: RankingCriteria
+) -> tuple[RankedList, list[PairResult], dict[str, str]]:
+    """The ranked list of the screened pairs, the pairs, and the failed pairs with their reasons."""
+    pairs = [o for o in outcomes if isinstance(o, PairResult)]
+    failed = {f"{o.host} + {o.additive}": o.reason for o in outcomes if isinstance(o, PairFailure)}
+    return rank_candidates(results_of(pairs), criteria), pairs, failed
+
+
 def results_of(pairs: Sequence[PairResult]) -> list[ReactionResult]:
     """Every release step of every pair's kept ratio."""
     return [step for pair in pairs for step in pair.path.steps]
@@ -112,21 +155,24 @@ def run_screen(
 ) -> tuple[RankedList, list[PairResult], dict[str, str]]:
     """Compute every phase of every host + additive system once, analyse each pair, rank them all.
     With a Materials Project client (e.g. when MP_API_KEY is set) MP phases join every system.
-    Returns the ranked list, the pairs, and the phases that could not be computed with the reason."""
+    Returns the ranked list, the pairs, and the phases and pairs that failed with the reason."""
     criteria = criteria or RankingCriteria()
     library = library or default_library()
+    computed = model.compute(screen_phases(hosts, additives, library, materials_project), cache, library, progress)
+    outcomes = [
+        screen_system(h, a, computed, criteria, ratios, (intended or {}).get((h, a), ""))
+        for h, a in screened_pairs(hosts, additives)
+    ]
+    ranked, pairs, failed_pairs = rank_pairs(outcomes, criteria)
+    return ranked, pairs, computed.failed | failed_pairs
+
+
+def screen_phases(
+    hosts: Sequence[str],
+    additives: Sequence[str],
+    library: PhaseLibrary,
+    materials_project: MaterialsProjectStructures | None = None,
+) -> list[Phase]:
+    """Every phase of every host + additive system of a screen, each once."""
     phases = {p.name: p for h in hosts for a in additives for p in phases_for_system(h, a, library, materials_project)}
-    phase_set, corrections, failed = model.compute(phases.values(), cache, library, progress)
-    pairs = []
-    for host in hosts:
-        for additive in additives:
-            if Composition(host).reduced_formula == Composition(additive).reduced_formula:
-                continue
-            intended_reaction = (intended or {}).get((host, additive), "")
-            system = phase_set.in_chemical_system(elements_of(host, additive))
-            try:
-                pairs.append(screen_pair(host, additive, system, corrections, criteria, ratios, intended_reaction))
-            except HydrideScreenError as error:
-                logger.warning("%s + %s not screened: %s", host, additive, error)
-                failed[f"{host} + {additive}"] = str(error)
-    return rank_candidates(results_of(pairs), criteria), pairs, failed
+    return list(phases.values())
