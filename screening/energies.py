@@ -138,7 +138,7 @@ def relax_cached(
     if cache is not None and (stored := cache.get(key)) is not None:
         return stored
     result = relax_phase(phase, source, settings)
-    if cache is not None and not result.rejected_reason:
+    if cache is not None:  # a rejection is as reproducible as a success: both are kept
         cache.put(key, result)
     return result
 
@@ -179,7 +179,7 @@ def compute_or_report(
     try:
         return compute_phase(phase, source, relax_settings, cache, vibrations)
     except HydrideScreenError as error:
-        logger.warning("%s not used: %s", phase.name, error)
+        logger.info("%s not used: %s", phase.name, error)
         return PhaseFailure(phase.name, phase.formula, str(error))
 
 

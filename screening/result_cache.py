@@ -87,3 +87,6 @@ class ResultCache:
 
     def __contains__(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.directory.glob("*.json")) if self.directory.is_dir() else 0
