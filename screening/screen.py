@@ -21,6 +21,7 @@ from screening.ranking import RankedList, RankingCriteria, rank_candidates
 from screening.reaction_result import ReactionResult
 from screening.release_path import Mixture, ReleasePath, analyse_mixture, phase_diagram
 from screening.result_cache import ResultCache
+from screening.results_store import RunProvenance, ScreenRun, utc_now
 from structures.library import PhaseLibrary, default_library
 from structures.materials_project import MaterialsProjectStructures
 from structures.phase import Phase
@@ -176,3 +177,14 @@ def screen_phases(
     """Every phase of every host + additive system of a screen, each once."""
     phases = {p.name: p for h in hosts for a in additives for p in phases_for_system(h, a, library, materials_project)}
     return list(phases.values())
+
+
+def screen_run(
+    outcomes: Sequence[PairResult | PairFailure],
+    phase_failures: dict[str, str],
+    criteria: RankingCriteria,
+    provenance: RunProvenance,
+) -> ScreenRun:
+    """The finished run of a hydrogen-storage screen: ranked candidates, every release step, failures."""
+    ranked, pairs, failed_pairs = rank_pairs(outcomes, criteria)
+    return ScreenRun(provenance, utc_now(), ranked, results_of(pairs), failed=phase_failures | failed_pairs)
