@@ -6,13 +6,21 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import warnings
+from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from pymatgen.io.cif import CifWriter
 from pymatgen.io.vasp import Poscar
+from scipy.constants import zero_Celsius
 
+from screening.anodes import ConversionAnode
+from screening.errors import ConfigError
+from screening.ranking import RankedCandidate
+from screening.results_store import ResultsStore, ScreenRun, StoreLocation, reaction_rows, rows_as_csv
 from structures.errors import HydrideScreenError
 from structures.library import default_library
 from structures.phase import Phase
@@ -135,5 +143,225 @@ def anode(
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False) -> None:
-    """Set up logging for the library code."""
+    """Set up logging for the library code; third-party warnings only with --verbose."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    if not verbose:
+        warnings.simplefilter("ignore")
+
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store", help="Store directory or mongodb:// URI (default: $HYDRIDE_SCREEN_STORE or the user data dir)."
+    ),
+]
+RunOption = Annotated[str | None, typer.Option("--run", help="Run id (a unique prefix is enough); default: latest.")]
+
+
+class TableFormat(StrEnum):
+    """Machine formats of the query commands."""
+
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
+def store_location(store: str | None) -> StoreLocation:
+    """A store location from the --store option (a directory, or a MongoDB URI)."""
+    if store and store.startswith(("mongodb://", "mongodb+srv://")):
+        return StoreLocation(uri=store)
+    return StoreLocation(path=store)
+
+
+def load_run(store: str | None, run_id: str | None, host: str | None = None) -> ScreenRun:
+    """A stored run (the newest one, of `host` when given, unless a run id is given)."""
+    with ResultsStore.at(store_location(store)) as results:
+        return results.load(run_id, host)
+
+
+def candidate_row(candidate: RankedCandidate) -> dict[str, object]:
+    """One ranked candidate as a flat row with units in the column names."""
+    row = {k: v for k, v in candidate.as_dict().items() if not k.startswith("@")}
+    row["flags"] = ";".join(candidate.flags)
+    row["t_1bar_c"] = None if candidate.t_1bar_k is None else round(candidate.t_1bar_k - zero_Celsius, 1)
+    for key in ("missing_data", "reasons_filtered"):
+        row[key] = ";".join(row[key])
+    return row
+
+
+def anode_row(anode: ConversionAnode) -> dict[str, object]:
+    """One ranked conversion anode as a flat row."""
+    return {
+        "hydride": anode.hydride,
+        "capacity_mah_per_g": anode.capacity_mah_per_g,
+        "voltage_v": anode.voltage_v,
+        "volume_change_pct": anode.volume_change_pct,
+        "steps": len(anode.steps),
+        "flags": ";".join(anode.flags),
+    }
+
+
+def _t(value_k: float | None) -> str:
+    return "   --  " if value_k is None else f"{value_k - zero_Celsius:6.0f} C"
+
+
+def _flags(flags: list[str]) -> str:
+    return f"  [{', '.join(flags)}]" if flags else ""
+
+
+def echo_rows(rows: list[dict[str, object]], fmt: TableFormat, text: Callable[[], None]) -> None:
+    """Print rows as JSON or CSV, or call `text` for the human table."""
+    if fmt is TableFormat.json:
+        typer.echo(json.dumps(rows, indent=1, default=str))
+    elif fmt is TableFormat.csv:
+        typer.echo(rows_as_csv(rows), nl=False)
+    else:
+        text()
+
+
+@app.command()
+def top(
+    host: Annotated[str | None, typer.Option(help="Host hydride, e.g. MgH2 (default: every host of the run).")] = None,
+    run: RunOption = None,
+    n: Annotated[int, typer.Option("--n", min=0, help="How many candidates.")] = 10,
+    fmt: Annotated[TableFormat, typer.Option("--format", help="Output format.")] = TableFormat.text,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Same as --format csv.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """The best candidates of the latest run (of a host), from the store."""
+    fmt = TableFormat.json if as_json else TableFormat.csv if as_csv else fmt
+    try:
+        screen_run = load_run(store, run, host)
+    except HydrideScreenError as error:
+        fail(error)
+    if screen_run.ranked is None:
+        anodes = screen_run.anodes[:n]
+        echo_rows([anode_row(a) for a in anodes], fmt, lambda: _print_anodes(screen_run, anodes))
+        return
+    best = screen_run.ranked.top(n, host)
+    echo_rows([candidate_row(c) for c in best], fmt, lambda: _print_candidates(screen_run, best))
+
+
+def _print_candidates(screen_run: ScreenRun, candidates: list[RankedCandidate]) -> None:
+    p = screen_run.provenance
+    typer.echo(f"run {p.run_id} ({p.screen_name}, {screen_run.finished_utc}, {p.energy_source_id})")
+    typer.echo(f"{'#':>3} {'mixture':<24} {'dH kJ/mol H2':>14} {'T(1 bar)':>9} {'wt% H2':>7} {'dV %':>7} {'score':>6}  "
+               "first release step / flags")  # fmt: skip
+    for c in candidates:
+        dh = f"{c.dh_kj_per_mol_h2:6.1f} +/- {c.sigma_kj_per_mol_h2:4.1f}"
+        typer.echo(f"{c.rank:>3} {c.label:<24} {dh:>14} {_t(c.t_1bar_k):>9} {c.h2_wt_pct:7.2f} "
+                   f"{c.volume_change_pct:+7.1f} {c.score:6.2f}  {c.reaction}{_flags(c.flags)}")  # fmt: skip
+    if not candidates:
+        typer.echo("no candidate passes the filters")
+
+
+def _print_anodes(screen_run: ScreenRun, anodes: list[ConversionAnode]) -> None:
+    p = screen_run.provenance
+    typer.echo(f"run {p.run_id} ({p.screen_name}, {screen_run.finished_utc}, {p.energy_source_id})")
+    typer.echo(f"{'hydride':<10} {'mAh/g':>8} {'V vs Li':>8} {'dV %':>7}  flags")
+    for a in anodes:
+        typer.echo(f"{a.hydride:<10} {a.capacity_mah_per_g:8.1f} {a.voltage_v:8.3f} {a.volume_change_pct:+7.1f}  "
+                   + ", ".join(a.flags))  # fmt: skip
+
+
+@app.command()
+def show(
+    candidate: Annotated[str, typer.Argument(help="A candidate, e.g. 'MgH2 + Si' or 'LiBH4 + 0.5 MgH2'.")],
+    run: RunOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """One candidate of a run: why it ranks where it does, and every step of its release path."""
+    try:
+        host = candidate.split("+")[0].strip()
+        screen_run = load_run(store, run, host)
+        found = screen_run.candidate(candidate)
+    except HydrideScreenError as error:
+        fail(error)
+    steps = screen_run.steps_of(found)
+    if as_json:
+        document = {"candidate": found.as_dict(), "steps": [s.as_dict() for s in steps]}
+        typer.echo(json.dumps(document, indent=1, default=str))
+        return
+    typer.echo(f"{found.label}  (rank {found.rank}, run {screen_run.run_id})")
+    typer.echo(screen_run.ranked.explain(found))
+    for step in steps:
+        typer.echo(f"  step {step.step}: {step.reaction}")
+        typer.echo(f"    dH {step.dh_kj_per_mol_h2:.1f} +/- {step.sigma_kj_per_mol_h2:.1f} kJ/mol H2, "
+                   f"dS {step.ds_j_per_mol_h2_k:.1f} J/(mol H2 K), T(1 bar) {_t(step.t_1bar_k).strip()}, "
+                   f"{step.h2_wt_pct:.2f} wt% H2, {step.h2_kg_per_m3:.1f} kg H2/m3, "
+                   f"solid volume {step.volume_change_pct:+.1f} %{_flags(step.flags)}")  # fmt: skip
+
+
+@app.command()
+def runs(
+    host: Annotated[str | None, typer.Option(help="Only runs that screened this host.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """The history of finished runs, newest first."""
+    try:
+        with ResultsStore.at(store_location(store)) as results:
+            records = results.records(host)
+    except HydrideScreenError as error:
+        fail(error)
+    if as_json:
+        typer.echo(json.dumps(records, indent=1, default=str))
+        return
+    typer.echo(f"{'run':<13} {'finished (UTC)':<26} {'screen':<22} {'found':>5} {'failed':>6}  energy source")
+    for r in records:
+        typer.echo(f"{r['run_id']:<13} {r['finished_utc']:<26} {r['screen_name']:<22} {r['n_candidates']:>5} "
+                   f"{r['n_failed']:>6}  {r['energy_source_id']}")  # fmt: skip
+    typer.echo(f"{len(records)} runs")
+
+
+@app.command()
+def export(
+    run: RunOption = None,
+    fmt: Annotated[TableFormat, typer.Option("--format", help="csv or json (text means csv).")] = TableFormat.csv,
+    output: Annotated[Path | None, typer.Option(help="File to write (default: stdout).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Every reaction (or anode) of a run, with its provenance, as CSV or JSON."""
+    try:
+        screen_run = load_run(store, run)
+    except HydrideScreenError as error:
+        fail(error)
+    rows = reaction_rows(screen_run) if screen_run.ranked is not None else [anode_row(a) for a in screen_run.anodes]
+    text = json.dumps(rows, indent=1, default=str) if fmt is TableFormat.json else rows_as_csv(rows)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        typer.echo(f"{len(rows)} rows written to {output}")
+
+
+@app.command()
+def report(
+    run: Annotated[str | None, typer.Argument(help="Run id (default: the latest run).")] = None,
+    output: Annotated[Path | None, typer.Option(help="Folder to write (default: ./report-RUN).")] = None,
+    n: Annotated[int, typer.Option("--n", min=1, help="How many top candidates to label and plot.")] = 10,
+    store: StoreOption = None,
+) -> None:
+    """A run report: ranked table (HTML, CSV), dH vs wt% with the target window, van't Hoff plot."""
+    from screening.report import write_report
+
+    try:
+        screen_run = load_run(store, run)
+        if screen_run.ranked is None:
+            raise ConfigError("reports are drawn for hydrogen-storage runs; use `top` or `export` for anode runs")
+    except HydrideScreenError as error:
+        fail(error)
+    p = screen_run.provenance
+    folder = output or Path(f"report-{p.run_id}")
+    written = write_report(
+        screen_run.ranked,
+        screen_run.reactions,
+        folder,
+        title=f"{p.screen_name}: ranked candidates",
+        n_top=n,
+        subtitle=f"run {p.run_id}, finished {screen_run.finished_utc}, {p.energy_source_id}, "
+        f"hydride-screen {p.code_version}, config {p.config_hash}",
+    )
+    typer.echo(f"report written to {written.html_path}")

@@ -1,0 +1,205 @@
+"""The screen config: a TOML file that says what to screen (hosts, additives, ratios), with which energy
+model (source, relaxation and phonon settings, corrections), how to rank, and where to store results.
+Every mistake becomes one `ConfigError` that names the file, the table and the key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import asdict, fields, is_dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from scipy.constants import zero_Celsius
+
+from screening.anodes import AnodeCriteria
+from screening.calculators import EnergySource
+from screening.energy_model import EnergyModel
+from screening.errors import ConfigError
+from screening.phonons import PhononSettings
+from screening.ranking import RankingCriteria
+from screening.reaction_enthalpy import parse_reaction
+from screening.relax import RelaxSettings
+from screening.results_store import StoreLocation
+from structures.errors import HydrideScreenError
+from structures.library import PhaseLibrary, default_library
+
+SCREENS_DIR = Path(__file__).parent / "screens"
+DEFAULT_SCREEN = SCREENS_DIR / "mgh2_additives.toml"
+
+
+class ScreenKind(StrEnum):
+    """What a screen ranks: hydrogen-release candidates (host + additive) or conversion anodes vs Li."""
+
+    hydrogen_storage = "hydrogen-storage"
+    anode = "anode"
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScreenTable(_Table):
+    """[screen]: what to screen."""
+
+    name: str
+    kind: ScreenKind = ScreenKind.hydrogen_storage
+    description: str = ""
+    hosts: list[str] = Field(min_length=1)
+    additives: list[str] = Field(default_factory=list)
+    ratios: list[float] = Field(default_factory=list)
+    intended: dict[str, str] = Field(default_factory=dict)
+    materials_project: bool = False
+
+    @field_validator("ratios")
+    @classmethod
+    def _positive_ratios(cls, ratios: list[float]) -> list[float]:
+        bad = [r for r in ratios if not (math.isfinite(r) and r > 0)]
+        if bad:
+            raise ValueError(f"ratios are moles of additive per mole of host and must be > 0, got {bad}")
+        return ratios
+
+
+class EnergyTable(_Table):
+    """[energy]: the energy source and what is added to its static energies."""
+
+    source: str = "sevennet"
+    options: dict[str, Any] = Field(default_factory=dict)
+    device: str = "cpu"
+    phonons: bool = True
+    corrections: bool = True
+
+
+class StoreTable(_Table):
+    """[store]: an embedded store directory (`path`) or a MongoDB (`uri`, `database`)."""
+
+    path: str | None = None
+    uri: str | None = None
+    database: str = "hydride_screen"
+
+
+class _Sections(_Table):
+    screen: ScreenTable
+    energy: EnergyTable = Field(default_factory=EnergyTable)
+    relax: dict[str, Any] = Field(default_factory=dict)
+    phonons: dict[str, Any] = Field(default_factory=dict)
+    ranking: dict[str, Any] = Field(default_factory=dict)
+    anode: dict[str, Any] = Field(default_factory=dict)
+    store: StoreTable = Field(default_factory=StoreTable)
+
+
+def _dataclass_table(cls: type, table: dict[str, Any], section: str) -> Any:
+    """Build a settings dataclass from a TOML table: unknown keys and wrong types name the key."""
+    assert is_dataclass(cls)
+    known = {f.name for f in fields(cls) if f.init}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"[{section}] unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
+    try:
+        return TypeAdapter(cls).validate_python(table)
+    except ValidationError as error:
+        raise ConfigError(f"[{section}] {_first_error(error)}") from None
+
+
+def _ranking_criteria(table: dict[str, Any]) -> RankingCriteria:
+    """[ranking]: RankingCriteria's keys; the window may be given in Celsius (t_min_c, t_max_c)."""
+    table = dict(table)
+    for unit_c, unit_k in (("t_min_c", "t_min_k"), ("t_max_c", "t_max_k")):
+        if unit_c in table:
+            if unit_k in table:
+                raise ConfigError(f"[ranking] give {unit_c} or {unit_k}, not both")
+            celsius = table.pop(unit_c)
+            if not isinstance(celsius, int | float) or isinstance(celsius, bool):
+                raise ConfigError(f"[ranking] {unit_c} must be a number, got {celsius!r}")
+            table[unit_k] = celsius + zero_Celsius
+    return _dataclass_table(RankingCriteria, table, "ranking")
+
+
+def _first_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg']}" if where else first["msg"]
+
+
+class ScreenConfig:
+    """A validated screen: the raw TOML tables plus the objects built from them."""
+
+    def __init__(self, tables: dict[str, Any], origin: str = "<config>", library: PhaseLibrary | None = None) -> None:
+        self.origin = origin
+        self.tables = tables
+        try:
+            sections = _Sections.model_validate(tables)
+        except ValidationError as error:
+            raise ConfigError(f"{origin}: {_first_error(error)}") from None
+        self.screen = sections.screen
+        try:
+            self.source = EnergySource(sections.energy.source, sections.energy.options, sections.energy.device)
+            self.model = EnergyModel(
+                source=self.source,
+                relax_settings=_dataclass_table(RelaxSettings, sections.relax, "relax"),
+                phonon_settings=_dataclass_table(
+                    PhononSettings, {**asdict(PhononSettings.for_purpose("zero_point")), **sections.phonons}, "phonons"
+                ),
+                with_vibrations=sections.energy.phonons,
+                with_corrections=sections.energy.corrections,
+            )
+            self.criteria = _ranking_criteria(sections.ranking)
+            self.anode_criteria = _dataclass_table(AnodeCriteria, sections.anode, "anode")
+            self.store = StoreLocation(sections.store.path, sections.store.uri, sections.store.database)
+            self._check_phases(library or default_library())
+        except HydrideScreenError as error:
+            raise ConfigError(f"{origin}: {error}") from None
+
+    @classmethod
+    def from_file(cls, path: Path | str, library: PhaseLibrary | None = None) -> ScreenConfig:
+        """Read and validate a screen file."""
+        path = Path(path)
+        try:
+            tables = tomllib.loads(path.read_text())
+        except OSError as error:
+            raise ConfigError(f"cannot read screen file {path}: {error.strerror or error}") from None
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise ConfigError(f"{path} is not valid TOML: {error}") from None
+        return cls(tables, str(path), library)
+
+    def _check_phases(self, library: PhaseLibrary) -> None:
+        """Every host and additive is a known phase the energy source can compute; intended reactions parse."""
+        names = {*self.screen.hosts, *self.screen.additives}
+        for name in sorted(names):
+            library.get(name)
+        elements = {el.symbol for name in names for el in library.get(name).composition}
+        if self.screen.kind is ScreenKind.anode:
+            elements.add("Li")
+        self.source.check_elements(elements, "this screen")
+        if self.screen.kind is ScreenKind.hydrogen_storage and not self.screen.additives:
+            raise ConfigError("[screen] additives: a hydrogen-storage screen needs at least one additive")
+        for pair, reaction in self.screen.intended.items():
+            host, _, additive = (part.strip() for part in pair.partition("+"))
+            if host not in self.screen.hosts or additive not in self.screen.additives:
+                raise ConfigError(f"[screen.intended] {pair!r} is not 'HOST + ADDITIVE' of this screen")
+            parse_reaction(reaction)
+
+    @property
+    def name(self) -> str:
+        """The screen's name."""
+        return self.screen.name
+
+    @property
+    def intended(self) -> dict[tuple[str, str], str]:
+        """Intended reactions by (host, additive)."""
+        pairs = ((tuple(p.strip() for p in k.partition("+")[::2]), v) for k, v in self.screen.intended.items())
+        return dict(pairs)
+
+    @property
+    def config_hash(self) -> str:
+        """A hash of the config's content (key order and formatting do not matter)."""
+        return hashlib.sha256(json.dumps(self.tables, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    def with_store(self, location: StoreLocation) -> ScreenConfig:
+        """The same screen writing to another store (e.g. `--store` on the command line)."""
+        tables = {**self.tables, "store": {k: v for k, v in location.as_dict().items() if not k.startswith("@")}}
+        return ScreenConfig(tables, self.origin)

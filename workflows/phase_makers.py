@@ -1,0 +1,56 @@
+"""Makers for one phase: relax it with an energy source, then (optionally) add its phonons. Each job is
+one call into `screening.energies`; results are cached on disk by structure, model and settings, so a
+job whose calculation was done before (in any run) returns at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jobflow import Maker, job
+
+from screening.calculators import EnergySource
+from screening.energies import PhaseFailure, PhaseResult, add_vibrations, compute_or_report
+from screening.energy_model import EnergyModel
+from screening.phonons import PhononSettings
+from screening.relax import RelaxSettings
+from screening.result_cache import ResultCache, default_cache_dir
+from structures.phase import Phase
+
+
+def calculation_cache(directory: str | None) -> ResultCache:
+    """The calculation cache of a job: the given directory, else the machine's default (resolved where
+    the job runs, so a cluster node uses its own `HYDRIDE_SCREEN_CACHE`)."""
+    return ResultCache(Path(directory) if directory else default_cache_dir())
+
+
+@dataclass
+class RelaxMaker(Maker):
+    """Relax a library phase (cell and positions, symmetry kept) and return its `PhaseResult`, or a
+    `PhaseFailure` naming why it cannot be used."""
+
+    name: str = "relax"
+    source: EnergySource = field(default_factory=EnergySource)
+    settings: RelaxSettings = field(default_factory=RelaxSettings)
+    cache_dir: str | None = None
+
+    @job
+    def make(self, phase: Phase) -> PhaseResult | PhaseFailure:
+        """The relaxation job of one phase."""
+        return compute_or_report(phase, self.source, self.settings, calculation_cache(self.cache_dir))
+
+
+@dataclass
+class PhononMaker(Maker):
+    """Add harmonic phonons (zero-point energy, vibrational free energy) to a relaxed phase."""
+
+    name: str = "phonons"
+    source: EnergySource = field(default_factory=EnergySource)
+    settings: PhononSettings = field(default_factory=lambda: PhononSettings.for_purpose("zero_point"))
+    cache_dir: str | None = None
+
+    @job
+    def make(self, relaxed: PhaseResult | PhaseFailure) -> PhaseResult | PhaseFailure:
+        """The phonon job of one relaxed phase."""
+        model = EnergyModel(self.source, phonon_settings=self.settings)
+        return add_vibrations(relaxed, self.source, model.vibrations(calculation_cache(self.cache_dir)))

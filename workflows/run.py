@@ -1,0 +1,119 @@
+"""Run a screen on this machine: build its flow, execute it with jobflow's `run_locally` against the
+store of the config (connected once, here), and report what was computed and what came out."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import version
+
+from jobflow import Flow, run_locally
+from monty.json import MSONable
+
+from screening.errors import HydrideScreenError
+from screening.results_store import RunProvenance, ScreenRun, utc_now
+from structures.materials_project import MaterialsProjectStructures
+from workflows.config import ScreenConfig
+from workflows.phase_makers import calculation_cache
+from workflows.screening_maker import ScreeningMaker
+from workflows.stores import job_store, results_store_of
+
+logger = logging.getLogger(__name__)
+
+# (jobs finished, jobs in the flow, name of the job just finished)
+ProgressCallback = Callable[[int, int, str], None]
+
+
+def provenance_of(config: ScreenConfig, run_id: str | None = None) -> RunProvenance:
+    """The provenance of a new run of a screen."""
+    return RunProvenance(
+        run_id=run_id or uuid.uuid4().hex[:12],
+        screen_name=config.name,
+        kind=str(config.screen.kind),
+        config_hash=config.config_hash,
+        config=config.tables,
+        energy_source_id=config.source.id,
+        code_version=version("hydride-screen"),
+        started_utc=utc_now(),
+        hosts=list(config.screen.hosts),
+        additives=list(config.screen.additives),
+    )
+
+
+def screening_flow(config: ScreenConfig, provenance: RunProvenance | None = None) -> Flow:
+    """The jobflow graph of a screen config."""
+    materials_project = MaterialsProjectStructures() if config.screen.materials_project else None
+    return ScreeningMaker.from_config(config).make(
+        list(config.screen.hosts),
+        list(config.screen.additives),
+        config.screen.kind,
+        config.intended,
+        provenance or provenance_of(config),
+        materials_project=materials_project,
+    )
+
+
+@dataclass
+class RunSummary(MSONable):
+    """What a local run did: the stored run, how many calculations it had to compute (the rest came
+    from the cache), how many jobs it ran, and how long it took."""
+
+    run: ScreenRun
+    calculations_computed: int
+    jobs: int
+    wall_s: float
+
+    def line(self) -> str:
+        """One line for logs and cron mail."""
+        run, provenance = self.run, self.run.provenance
+        found = f"{len(run.ranked.candidates)} candidates" if run.ranked else f"{len(run.anodes)} anodes"
+        failed = f", {len(run.failed)} failed" if run.failed else ""
+        return (
+            f"run {provenance.run_id} ({provenance.screen_name}): {found}{failed}; {provenance.phases_total} phases, "
+            f"{self.calculations_computed} new calculations (the rest from the cache); "
+            f"{self.jobs} jobs in {self.wall_s:.0f} s"
+        )
+
+
+class _JobProgress(logging.Handler):
+    """Counts jobflow's 'Finished job' log records and reports them to a progress callback."""
+
+    def __init__(self, total: int, callback: ProgressCallback) -> None:
+        super().__init__(logging.INFO)
+        self.total, self.done, self.callback = total, 0, callback
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("Finished job - "):
+            self.done += 1
+            self.callback(self.done, self.total, message.removeprefix("Finished job - ").rsplit(" (", 1)[0])
+
+
+def run_screen_locally(config: ScreenConfig, progress: ProgressCallback | None = None) -> RunSummary:
+    """Execute a screen with `run_locally` into the config's store; raises when the run did not finish."""
+    started = time.perf_counter()
+    provenance = provenance_of(config)
+    flow = screening_flow(config, provenance)
+    cache = calculation_cache(None)
+    cached_before = len(cache)
+    jobflow_logger = logging.getLogger("jobflow.core.job")
+    handler = _JobProgress(len(flow.jobs), progress) if progress else None
+    if handler:
+        jobflow_logger.addHandler(handler)
+        jobflow_logger.setLevel(logging.INFO)
+    store = job_store(config.store, provenance.run_id)
+    try:
+        run_locally(flow, store=store, log=False, raise_immediately=True)
+    finally:
+        if handler:
+            jobflow_logger.removeHandler(handler)
+    try:
+        run = results_store_of(store).load(provenance.run_id)
+    except HydrideScreenError as error:
+        raise HydrideScreenError(f"run {provenance.run_id} did not finish: {error}") from None
+    finally:
+        store.close()
+    return RunSummary(run, len(cache) - cached_before, len(flow.jobs), time.perf_counter() - started)
