@@ -309,9 +309,9 @@ def runs(
     if as_json:
         typer.echo(json.dumps(records, indent=1, default=str))
         return
-    typer.echo(f"{'run':<13} {'finished (UTC)':<26} {'screen':<22} {'found':>5} {'failed':>6}  energy source")
+    typer.echo(f"{'run':<13} {'finished (UTC)':<30} {'screen':<22} {'found':>5} {'failed':>6}  energy source")
     for r in records:
-        typer.echo(f"{r['run_id']:<13} {r['finished_utc']:<26} {r['screen_name']:<22} {r['n_candidates']:>5} "
+        typer.echo(f"{r['run_id']:<13} {r['finished_utc']:<30} {r['screen_name']:<22} {r['n_candidates']:>5} "
                    f"{r['n_failed']:>6}  {r['energy_source_id']}")  # fmt: skip
     typer.echo(f"{len(records)} runs")
 

@@ -92,8 +92,8 @@ class RunProvenance(MSONable):
 
 
 def utc_now() -> str:
-    """The current time in UTC, ISO 8601 to the second."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The current time in UTC, ISO 8601 to the millisecond (runs are ordered by it)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass

@@ -8,12 +8,13 @@ import hashlib
 import json
 import math
 import tomllib
-from dataclasses import asdict, fields, is_dataclass
+from dataclasses import MISSING, asdict, fields, is_dataclass
+from dataclasses import Field as Field_
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 from scipy.constants import zero_Celsius
 
 from screening.anodes import AnodeCriteria
@@ -93,16 +94,23 @@ class _Sections(_Table):
 
 
 def _dataclass_table(cls: type, table: dict[str, Any], section: str) -> Any:
-    """Build a settings dataclass from a TOML table: unknown keys and wrong types name the key."""
+    """Build a settings dataclass from a TOML table, validated field by field against the dataclass's type
+    hints (a pydantic model made from them), so that unknown keys and wrong types name the key."""
     assert is_dataclass(cls)
-    known = {f.name for f in fields(cls) if f.init}
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise ConfigError(f"[{section}] unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
+    hints = get_type_hints(cls)
+    spec = {f.name: (hints[f.name], _default(f)) for f in fields(cls) if f.init}
+    schema = create_model(f"{section}_table", __config__=ConfigDict(extra="forbid", strict=False), **spec)
     try:
-        return TypeAdapter(cls).validate_python(table)
+        validated = schema.model_validate(table)
     except ValidationError as error:
         raise ConfigError(f"[{section}] {_first_error(error)}") from None
+    return cls(**{name: getattr(validated, name) for name in table})
+
+
+def _default(f: Field_) -> Any:
+    if f.default is not MISSING:
+        return f.default
+    return Field(default_factory=f.default_factory) if f.default_factory is not MISSING else ...
 
 
 def _ranking_criteria(table: dict[str, Any]) -> RankingCriteria:
@@ -122,7 +130,8 @@ def _ranking_criteria(table: dict[str, Any]) -> RankingCriteria:
 def _first_error(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"])
-    return f"{where}: {first['msg']}" if where else first["msg"]
+    message = "unknown key (check its spelling and table)" if first["type"] == "extra_forbidden" else first["msg"]
+    return f"{where}: {message}" if where else message
 
 
 class ScreenConfig:
