@@ -198,3 +198,43 @@ def test_phonons_add_one_job_per_phase_and_static_screens_have_none():
     n_phases = len(static.phases(["AlH3"], ["Ni"]))
     assert n_phonons - n_static == n_phases
     assert not any(j.name.startswith("phonons") for j in static.make(["AlH3"], ["Ni"]).jobs)
+
+
+def test_show_runs_and_export_read_the_stored_run_in_new_processes(first_run, tmp_path):
+    _, summary, _ = first_run
+    store = str(tmp_path / "store")
+    best = summary.run.ranked.candidates[0]
+    shown = cli("show", f"{best.host} + {best.additive}", "--json", "--store", store)
+    assert shown.returncode == 0, shown.stderr
+    document = json.loads(shown.stdout)
+    assert document["candidate"]["reaction"] == best.reaction
+    assert [s["step"] for s in document["steps"]] == sorted(s["step"] for s in document["steps"])
+    listed = cli("runs", "--json", "--store", store)
+    assert [r["run_id"] for r in json.loads(listed.stdout)] == [summary.run.run_id]
+    exported = cli("export", "--format", "csv", "--store", store)
+    header, *rows = exported.stdout.strip().splitlines()
+    assert "dh_kj_per_mol_h2" in header and "run_id" in header and len(rows) == len(summary.run.reactions)
+
+
+def test_query_of_an_empty_store_is_one_clear_line(tmp_path):
+    result = cli("top", "--host", "MgH2", "--store", str(tmp_path / "empty"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: no finished run with host MgH2 in the store at {tmp_path / 'empty'}"
+    ]
+
+
+@pytest.mark.slow
+def test_anode_screen_stores_mgh2_conversion_with_the_direct_numbers(tmp_path, cache):
+    tables = {
+        "screen": {"name": "mgh2-anode", "kind": "anode", "hosts": ["MgH2"]},
+        "energy": {"source": "sevennet", "phonons": False, "corrections": False},
+        "store": {"path": str(tmp_path / "store")},
+    }
+    summary = run_screen_locally(ScreenConfig(tables))
+    shown = cli("top", "--json", "--store", str(tmp_path / "store"))
+    (anode,) = json.loads(shown.stdout)
+    assert anode["hydride"] == "MgH2"
+    assert anode["capacity_mah_per_g"] == pytest.approx(2036.5, abs=1.0)  # 2 Li per MgH2, from the formula mass
+    assert anode["voltage_v"] == pytest.approx(0.5, abs=0.1)  # Oumellal et al. 2008: plateau ~0.44-0.5 V
+    assert summary.run.anodes[0].volume_change_pct == pytest.approx(85.0, abs=5.0)
