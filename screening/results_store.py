@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from maggma.core import Store
-from maggma.stores import MongoURIStore, MontyStore
+from maggma.stores import MongoStore, MontyStore
 from monty.json import MontyDecoder, MSONable
 
 from screening.anodes import ConversionAnode
@@ -70,7 +70,7 @@ class StoreLocation(MSONable):
         """A maggma store for one collection of this location (not yet connected)."""
         if self.is_embedded:
             return MontyStore(name, database_path=str(self.directory), database_name=self.database, storage="sqlite")
-        return MongoURIStore(self.uri, name, database=self.database)
+        return MongoStore.from_uri(self.uri, collection_name=name, database=self.database)
 
 
 @dataclass

@@ -8,50 +8,15 @@ import re
 
 import pytest
 from scipy.constants import zero_Celsius
+from tests_support import release_step as result
 
 from screening.errors import ConfigError
 from screening.ranking import RankedList, RankingCriteria, rank_candidates
-from screening.reaction_result import ReactionFlag, ReactionResult
+from screening.reaction_result import ReactionFlag
 
 CRITERIA = RankingCriteria()  # window 233.15 K to 358.15 K
 INSIDE_K = 300.0
 ABOVE_K = CRITERIA.t_max_k + 20.0  # 20 K outside the window
-
-
-def result(
-    host: str = "LiBH4",
-    additive: str = "MgH2",
-    ratio: float = 0.5,
-    *,
-    step: int = 1,
-    t_1bar_k: float | None = INSIDE_K,
-    sigma_t_1bar_k: float | None = None,
-    wt_pct: float = 5.0,
-    volume_change_pct: float = -10.0,
-    flags: list[str] | None = None,
-) -> ReactionResult:
-    """A release step with the numbers the ranking reads; the rest is plausible filler."""
-    return ReactionResult(
-        host=host,
-        additive=additive,
-        additive_per_host_mol=ratio,
-        reaction=f"{host} + {ratio:g} {additive} -> step {step}",
-        step=step,
-        h2_released_mol=1.0,
-        dh_kj_per_mol_h2=40.0,
-        sigma_kj_per_mol_h2=5.0,
-        ds_j_per_mol_h2_k=130.0,
-        t_1bar_k=t_1bar_k,
-        sigma_t_1bar_k=sigma_t_1bar_k,
-        h2_wt_pct=wt_pct,
-        h2_kg_per_m3=80.0,
-        volume_change_pct=volume_change_pct,
-        reactants=[host, additive],
-        products=["products"],
-        energy_source_id="test",
-        with_vibrations=True,
-        flags=flags or [],
-    )
 
 
 def labels(ranked: RankedList) -> list[str]:

@@ -8,6 +8,7 @@ from ase.calculators.calculator import all_changes
 from ase.calculators.emt import EMT
 
 from screening.energies import PhaseResult, formula_units
+from screening.reaction_result import ReactionResult
 from structures.library import get_phase
 
 
@@ -43,3 +44,39 @@ class SlowEMT(EMT):
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes) -> None:
         time.sleep(0.02)
         super().calculate(atoms, properties, system_changes)
+
+
+def release_step(
+    host: str = "LiBH4",
+    additive: str = "MgH2",
+    ratio: float = 0.5,
+    *,
+    step: int = 1,
+    t_1bar_k: float | None = 300.0,
+    sigma_t_1bar_k: float | None = None,
+    wt_pct: float = 5.0,
+    volume_change_pct: float = -10.0,
+    flags: list[str] | None = None,
+) -> ReactionResult:
+    """A release step with the numbers the ranking reads; the rest is plausible filler."""
+    return ReactionResult(
+        host=host,
+        additive=additive,
+        additive_per_host_mol=ratio,
+        reaction=f"{host} + {ratio:g} {additive} -> step {step}",
+        step=step,
+        h2_released_mol=1.0,
+        dh_kj_per_mol_h2=40.0,
+        sigma_kj_per_mol_h2=5.0,
+        ds_j_per_mol_h2_k=130.0,
+        t_1bar_k=t_1bar_k,
+        sigma_t_1bar_k=sigma_t_1bar_k,
+        h2_wt_pct=wt_pct,
+        h2_kg_per_m3=80.0,
+        volume_change_pct=volume_change_pct,
+        reactants=[host, additive],
+        products=["products"],
+        energy_source_id="test",
+        with_vibrations=True,
+        flags=flags or [],
+    )
