@@ -246,3 +246,13 @@ def test_run_exit_code_is_0_with_failures_listed_and_3_with_strict(tmp_path, cac
     assert (plain.returncode, strict.returncode) == (0, 3)
     assert plain.stdout.startswith("run ") and len(plain.stdout.strip().splitlines()) == 1
     assert "failed: NiH-rocksalt: NiH: volume changed by" in plain.stderr  # EMT swells rocksalt NiH
+
+
+def test_report_command_writes_the_table_and_both_figures(first_run, tmp_path):
+    _, summary, _ = first_run
+    result = cli("report", summary.run.run_id, "--output", str(tmp_path / "report"), "--store", str(tmp_path / "store"))
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert summary.run.run_id in page and page.count("data:image/png;base64,") == 2
+    for name in ("dh_vs_capacity.png", "vant_hoff.png"):
+        assert (tmp_path / "report" / name).read_bytes().startswith(b"\x89PNG")
