@@ -256,3 +256,12 @@ def test_report_command_writes_the_table_and_both_figures(first_run, tmp_path):
     assert summary.run.run_id in page and page.count("data:image/png;base64,") == 2
     for name in ("dh_vs_capacity.png", "vant_hoff.png"):
         assert (tmp_path / "report" / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_progress_reports_every_finished_job_by_name(first_run):
+    config, _, _ = first_run
+    seen: list[tuple[int, int, str]] = []
+    summary = run_screen_locally(config, progress=lambda done, total, name: seen.append((done, total, name)))
+    assert [done for done, _, _ in seen] == list(range(1, summary.jobs + 1))
+    assert {total for _, total, _ in seen} == {summary.jobs}
+    assert seen[0][2] == "relax AlH3" and seen[-1][2] == "rank"
