@@ -267,7 +267,9 @@ def _print_anodes(screen_run: ScreenRun, anodes: list[ConversionAnode]) -> None:
 
 @app.command()
 def show(
-    candidate: Annotated[str, typer.Argument(help="A candidate, e.g. 'MgH2 + Si' or 'LiBH4 + 0.5 MgH2'.")],
+    candidate: Annotated[
+        str, typer.Argument(help="A candidate, e.g. 'MgH2 + Si', 'LiBH4 + 0.5 MgH2', or an anode 'MgH2'.")
+    ],
     run: RunOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     store: StoreOption = None,
@@ -276,6 +278,9 @@ def show(
     try:
         host = candidate.split("+")[0].strip()
         screen_run = load_run(store, run, host)
+        if screen_run.ranked is None:
+            _show_anode(screen_run.anode(host), as_json)
+            return
         found = screen_run.candidate(candidate)
     except HydrideScreenError as error:
         fail(error)
@@ -292,6 +297,16 @@ def show(
                    f"dS {step.ds_j_per_mol_h2_k:.1f} J/(mol H2 K), T(1 bar) {_t(step.t_1bar_k).strip()}, "
                    f"{step.h2_wt_pct:.2f} wt% H2, {step.h2_kg_per_m3:.1f} kg H2/m3, "
                    f"solid volume {step.volume_change_pct:+.1f} %{_flags(step.flags)}")  # fmt: skip
+
+
+def _show_anode(anode: ConversionAnode, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(anode.as_dict(), indent=1, default=str))
+        return
+    typer.echo(f"{anode.hydride} vs Li/Li+: {anode.capacity_mah_per_g:.1f} mAh/g, {anode.voltage_v:.3f} V average, "
+               f"solid volume {anode.volume_change_pct:+.1f} %{_flags(anode.flags)}")  # fmt: skip
+    for step in anode.steps:
+        typer.echo(f"  {step.voltage_v:6.3f} V  {step.capacity_mah_per_g:7.1f} mAh/g  {step.reaction}")
 
 
 @app.command()

@@ -127,6 +127,13 @@ class ScreenRun(MSONable):
                 return candidate
         raise UnknownPhaseError(f"no candidate {text!r} in run {self.run_id}")
 
+    def anode(self, hydride: str) -> ConversionAnode:
+        """The conversion anode of `hydride` in an anode run."""
+        for anode in self.anodes:
+            if _normalise(anode.hydride) == _normalise(hydride):
+                return anode
+        raise UnknownPhaseError(f"no anode {hydride!r} in run {self.run_id}")
+
     def steps_of(self, candidate: RankedCandidate) -> list[ReactionResult]:
         """Every release step of a candidate's mixture, in order."""
         same = [

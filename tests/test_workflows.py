@@ -238,6 +238,8 @@ def test_anode_screen_stores_mgh2_conversion_with_the_direct_numbers(tmp_path, c
     assert anode["capacity_mah_per_g"] == pytest.approx(2036.5, abs=1.0)  # 2 Li per MgH2, from the formula mass
     assert anode["voltage_v"] == pytest.approx(0.5, abs=0.1)  # Oumellal et al. 2008: plateau ~0.44-0.5 V
     assert summary.run.anodes[0].volume_change_pct == pytest.approx(85.0, abs=5.0)
+    shown = cli("show", "MgH2", "--json", "--store", str(tmp_path / "store"))
+    assert json.loads(shown.stdout)["steps"][0]["products"] == ["LiH", "Mg"]
 
 
 def test_run_exit_code_is_0_with_failures_listed_and_3_with_strict(tmp_path, cache):
@@ -265,3 +267,15 @@ def test_progress_reports_every_finished_job_by_name(first_run):
     assert [done for done, _, _ in seen] == list(range(1, summary.jobs + 1))
     assert {total for _, total, _ in seen} == {summary.jobs}
     assert seen[0][2] == "relax AlH3" and seen[-1][2] == "rank"
+
+
+def test_materials_project_screen_without_key_or_cache_is_bad_input_and_writes_nothing(tmp_path, cache):
+    tables = emt_screen(tmp_path / "store", ["Ni"], source="emt")
+    tables["screen"]["materials_project"] = True
+    screen = write_screen(tmp_path / "mp.toml", tables)
+    environment = {k: v for k, v in os.environ.items() if k != "MP_API_KEY"}
+    command = [sys.executable, "-c", "from workflows.cli import app; app()", "run", str(screen)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=environment)
+    assert result.returncode == 2
+    assert "no cached Materials Project answer for chemical system Al-H-Ni" in result.stderr
+    assert not (tmp_path / "store").exists()

@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from screening.cli import StoreOption, app, fail, store_location
-from screening.errors import ConfigError, HydrideScreenError
+from screening.errors import ConfigError, HydrideScreenError, MaterialsProjectError
 from workflows.config import DEFAULT_SCREEN, ScreenConfig
 from workflows.run import RunSummary, run_screen_locally
 
@@ -54,7 +54,7 @@ def run(
         fail(error)
     try:
         summary = _run_with_progress(config)
-    except ConfigError as error:
+    except (ConfigError, MaterialsProjectError) as error:  # raised before anything is written
         fail(error)
     except HydrideScreenError as error:
         typer.echo(f"error: {error}", err=True)
