@@ -138,6 +138,7 @@ def test_the_flow_output_is_the_stored_run_and_its_jobs_stay_in_the_run_collecti
     assert MontyDecoder().process_decoded(ranking["output"]).run_id == summary.run.run_id
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_without_recomputing_what_it_stored(tmp_path, cache):
     screen = write_screen(tmp_path / "slow.toml", emt_screen(tmp_path / "store", ["Ni", "Cu"], "tests_support:SlowEMT"))
     command = [sys.executable, "-c", "from workflows.cli import app; app()", "run", str(screen)]
@@ -157,6 +158,7 @@ def test_a_killed_run_resumes_without_recomputing_what_it_stored(tmp_path, cache
     assert summary.calculations_computed == len(after) - len(done) > 0
 
 
+@pytest.mark.slow
 def test_two_runs_writing_to_one_store_at_once_lose_no_document(tmp_path, cache):
     screens = [
         write_screen(tmp_path / f"{a}.toml", emt_screen(tmp_path / "store", [a], "tests_support:SlowEMT"))
@@ -242,6 +244,7 @@ def test_anode_screen_stores_mgh2_conversion_with_the_direct_numbers(tmp_path, c
     assert json.loads(shown.stdout)["steps"][0]["products"] == ["LiH", "Mg"]
 
 
+@pytest.mark.slow
 def test_run_exit_code_is_0_with_failures_listed_and_3_with_strict(tmp_path, cache):
     screen = write_screen(tmp_path / "emt.toml", emt_screen(tmp_path / "store", ["Ni"], source="emt"))
     plain, strict = cli("run", str(screen)), cli("run", str(screen), "--strict")
