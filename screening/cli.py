@@ -20,6 +20,7 @@ from scipy.constants import zero_Celsius
 from screening.anodes import ConversionAnode
 from screening.errors import ConfigError
 from screening.ranking import RankedCandidate
+from screening.reaction_result import ReactionResult
 from screening.results_store import ResultsStore, ScreenRun, StoreLocation, reaction_rows, rows_as_csv
 from structures.errors import HydrideScreenError
 from structures.library import default_library
@@ -247,7 +248,7 @@ def _print_candidates(screen_run: ScreenRun, candidates: list[RankedCandidate]) 
     p = screen_run.provenance
     typer.echo(f"run {p.run_id} ({p.screen_name}, {screen_run.finished_utc}, {p.energy_source_id})")
     typer.echo(f"{'#':>3} {'mixture':<24} {'dH kJ/mol H2':>14} {'T(1 bar)':>9} {'wt% H2':>7} {'dV %':>7} {'score':>6}  "
-               "first release step / flags")  # fmt: skip
+               "first release step  [flags of the mixture, all steps]")  # fmt: skip
     for c in candidates:
         dh = f"{c.dh_kj_per_mol_h2:6.1f} +/- {c.sigma_kj_per_mol_h2:4.1f}"
         typer.echo(f"{c.rank:>3} {c.label:<24} {dh:>14} {_t(c.t_1bar_k):>9} {c.h2_wt_pct:7.2f} "
@@ -267,21 +268,29 @@ def _print_anodes(screen_run: ScreenRun, anodes: list[ConversionAnode]) -> None:
 
 @app.command()
 def show(
-    candidate: Annotated[
-        str, typer.Argument(help="A candidate, e.g. 'MgH2 + Si', 'LiBH4 + 0.5 MgH2', or an anode 'MgH2'.")
+    what: Annotated[
+        str,
+        typer.Argument(
+            help="A candidate ('MgH2 + Si', 'LiBH4 + 0.5 MgH2'), a reaction ('2 MgH2 + Si -> Mg2Si + 2 H2') "
+            "or, in an anode run, a hydride ('MgH2')."
+        ),
     ],
     run: RunOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     store: StoreOption = None,
 ) -> None:
-    """One candidate of a run: why it ranks where it does, and every step of its release path."""
+    """One candidate (why it ranks where it does, every step of its release path), or every mixture of a
+    run in which a given reaction occurs."""
     try:
-        host = candidate.split("+")[0].strip()
-        screen_run = load_run(store, run, host)
+        host = what.split("+")[0].split("->")[0].split()[-1]
+        screen_run = load_run(store, run, None if "->" in what else host)
+        if "->" in what:
+            _show_reaction(screen_run.reactions_matching(what), as_json)
+            return
         if screen_run.ranked is None:
             _show_anode(screen_run.anode(host), as_json)
             return
-        found = screen_run.candidate(candidate)
+        found = screen_run.candidate(what)
     except HydrideScreenError as error:
         fail(error)
     steps = screen_run.steps_of(found)
@@ -292,11 +301,24 @@ def show(
     typer.echo(f"{found.label}  (rank {found.rank}, run {screen_run.run_id})")
     typer.echo(screen_run.ranked.explain(found))
     for step in steps:
-        typer.echo(f"  step {step.step}: {step.reaction}")
-        typer.echo(f"    dH {step.dh_kj_per_mol_h2:.1f} +/- {step.sigma_kj_per_mol_h2:.1f} kJ/mol H2, "
-                   f"dS {step.ds_j_per_mol_h2_k:.1f} J/(mol H2 K), T(1 bar) {_t(step.t_1bar_k).strip()}, "
-                   f"{step.h2_wt_pct:.2f} wt% H2, {step.h2_kg_per_m3:.1f} kg H2/m3, "
-                   f"solid volume {step.volume_change_pct:+.1f} %{_flags(step.flags)}")  # fmt: skip
+        _echo_step(step)
+
+
+def _echo_step(step: ReactionResult) -> None:
+    typer.echo(f"  step {step.step}: {step.reaction}")
+    typer.echo(f"    dH {step.dh_kj_per_mol_h2:.1f} +/- {step.sigma_kj_per_mol_h2:.1f} kJ/mol H2, "
+               f"dS {step.ds_j_per_mol_h2_k:.1f} J/(mol H2 K), T(1 bar) {_t(step.t_1bar_k).strip()}, "
+               f"{step.h2_wt_pct:.2f} wt% H2, {step.h2_kg_per_m3:.1f} kg H2/m3, "
+               f"solid volume {step.volume_change_pct:+.1f} %{_flags(step.flags)}")  # fmt: skip
+
+
+def _show_reaction(reactions: list[ReactionResult], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in reactions], indent=1, default=str))
+        return
+    for reaction in reactions:
+        typer.echo(f"{reaction.host} + {reaction.additive_per_host_mol:g} {reaction.additive}")
+        _echo_step(reaction)
 
 
 def _show_anode(anode: ConversionAnode, as_json: bool) -> None:

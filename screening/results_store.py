@@ -21,6 +21,7 @@ from monty.json import MontyDecoder, MSONable
 from screening.anodes import ConversionAnode
 from screening.errors import ConfigError, UnknownPhaseError
 from screening.ranking import RankedCandidate, RankedList
+from screening.reaction_enthalpy import parse_reaction
 from screening.reaction_result import ReactionResult
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,14 @@ class ScreenRun(MSONable):
             if wanted in {_normalise(candidate.label), _normalise(f"{candidate.host}+{candidate.additive}")}:
                 return candidate
         raise UnknownPhaseError(f"no candidate {text!r} in run {self.run_id}")
+
+    def reactions_matching(self, text: str) -> list[ReactionResult]:
+        """Every release step of the run that is the reaction `text` (any multiple of it, any order)."""
+        wanted = parse_reaction(text).normalized_repr
+        found = [r for r in self.reactions if parse_reaction(r.reaction).normalized_repr == wanted]
+        if not found:
+            raise UnknownPhaseError(f"no step {text!r} in run {self.run_id}")
+        return found
 
     def anode(self, hydride: str) -> ConversionAnode:
         """The conversion anode of `hydride` in an anode run."""

@@ -17,6 +17,7 @@ from tests_support import CountingEMT
 
 from screening.calculators import EnergySource
 from screening.energy_model import EnergyModel
+from screening.errors import UnknownPhaseError
 from screening.ranking import RankingCriteria
 from screening.result_cache import ResultCache
 from screening.results_store import ResultsStore, StoreLocation
@@ -282,3 +283,11 @@ def test_materials_project_screen_without_key_or_cache_is_bad_input_and_writes_n
     assert result.returncode == 2
     assert "no cached Materials Project answer for chemical system Al-H-Ni" in result.stderr
     assert not (tmp_path / "store").exists()
+
+
+def test_a_reaction_is_found_in_every_mixture_where_it_occurs_written_any_way(first_run):
+    _, summary, _ = first_run
+    found = summary.run.reactions_matching("2 AlH3 -> 3 H2 + 2 Al")
+    assert [(r.host, r.additive, r.step) for r in found] == [("AlH3", "Ni", 1)]
+    with pytest.raises(UnknownPhaseError, match="no step 'Ni \\+ H2 -> NiH2'"):
+        summary.run.reactions_matching("Ni + H2 -> NiH2")
