@@ -3,6 +3,7 @@ an identifier with model name and version for caching and provenance, and the el
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import logging
@@ -17,6 +18,8 @@ from monty.json import MSONable
 from pymatgen.core import Element
 
 from screening.errors import ConfigError, UnsupportedElementError
+from screening.result_cache import ResultCache
+from structures.cache_location import cache_root
 
 logger = logging.getLogger(__name__)
 
@@ -113,10 +116,17 @@ class EnergySource(MSONable):
         return _load_calculator(self.name, json.dumps(self.options, sort_keys=True, default=str), self.device)
 
     def supported_elements(self) -> frozenset[str] | None:
-        """Elements the model was trained or parametrised for; None when unknown (user calculators)."""
+        """Elements the model was trained or parametrised for; None when unknown (user calculators).
+        Kept on disk per model id, so that checking a screen does not load a model it may not need."""
         if self.name not in BUILTIN_SOURCES:
             return None
-        return BUILTIN_SOURCES[self.name].elements(self.calculator())
+        models = ResultCache(cache_root() / "models")
+        key = "elements-" + hashlib.sha256(self.id.encode()).hexdigest()[:24]
+        if (known := models.get(key)) is not None:
+            return frozenset(known)
+        elements = BUILTIN_SOURCES[self.name].elements(self.calculator())
+        models.put(key, sorted(elements))
+        return elements
 
     def check_elements(self, elements: Iterable[str], what: str = "") -> None:
         """Raise UnsupportedElementError naming the elements the model cannot handle."""
