@@ -68,6 +68,8 @@ BUILTIN_SOURCES: dict[str, _Builtin] = {
                          _sevennet_elements),
     "sevennet-mf": _Builtin("SevenNet-MF-0, PBE modality", "sevenn", _sevennet("7net-mf-0", "PBE"),
                             _sevennet_elements),
+    "sevennet-l3i5": _Builtin("SevenNet-l3i5 (l_max 3, 5 interaction layers), trained on MPtrj", "sevenn",
+                              _sevennet("7net-l3i5"), _sevennet_elements),
     "chgnet": _Builtin("CHGNet 0.3.0 (its energies carry MP2020-like corrections implicitly)", "chgnet", _chgnet,
                        lambda calc: frozenset(Element.from_Z(z).symbol for z in range(1, 95))),
     "emt": _Builtin("ASE effective-medium theory (tests only: Al, Cu, Ni, Pd, Ag, Pt, Au, H, C, N, O)", "ase", _emt,
@@ -77,8 +79,8 @@ BUILTIN_SOURCES: dict[str, _Builtin] = {
 
 @dataclass(frozen=True)
 class EnergySource(MSONable):
-    """An energy model: a built-in name (`sevennet`, `sevennet-mf`, `chgnet`, `emt`) or an ASE calculator
-    class by import path (`ase.calculators.vasp:Vasp`) with keyword arguments."""
+    """An energy model: a built-in name (`sevennet`, `sevennet-mf`, `sevennet-l3i5`, `chgnet`, `emt`) or an ASE
+    calculator class by import path (`ase.calculators.vasp:Vasp`) with keyword arguments."""
 
     name: str = "sevennet"
     options: dict[str, Any] = field(default_factory=dict)

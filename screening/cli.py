@@ -110,9 +110,9 @@ def phases(
 @app.command()
 def anode(
     hydride: Annotated[str, typer.Argument(help="The hydride to lithiate, e.g. MgH2.")],
-    source: Annotated[str, typer.Option(help="Energy source (sevennet, sevennet-mf, chgnet, emt, import path).")] = (
-        "sevennet"
-    ),
+    source: Annotated[
+        str, typer.Option(help="Energy source (sevennet, sevennet-mf, sevennet-l3i5, chgnet, emt, import path).")
+    ] = "sevennet",
     static: Annotated[bool, typer.Option("--static", help="Static energies only (no phonons): faster.")] = False,
     corrections: Annotated[bool, typer.Option(help="Apply the fitted energy corrections.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
