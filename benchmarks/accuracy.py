@@ -5,7 +5,7 @@ corrected (corrections fitted on the whole training set), corrected leave-reacti
 without every compound of that reaction), each static and with vibrations (phonopy zero point and
 298 K thermal enthalpy), and the MgH2 anode voltage. Corrections are fitted only on
 screening/data/formation_enthalpies.csv, never on the reference rows. Writes
-benchmarks/results/accuracy.json.
+benchmarks/results/accuracy.json (accuracy_<source>.json for other sources).
 
 Usage: python benchmarks/accuracy.py [--source sevennet] [--static-only] [--reference-dir ../shared/data]
 """
@@ -34,7 +34,7 @@ from screening.units import EV_TO_KJ_PER_MOL
 from structures.library import default_library
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "accuracy.json"
+RESULTS_DIR = ROOT / "benchmarks" / "results"
 
 
 @dataclass
@@ -220,8 +220,9 @@ def main() -> None:
     print(f"rows {len(rows)} (skipped, phases not in library: {', '.join(r.id for r in skipped)})")
     print(f"headline ({headline}) leave-reaction-out MAE {report['leave_reaction_out_mae']:.1f} kJ/mol H2")
     print(f"1 eV per formula unit = {EV_TO_KJ_PER_MOL:.3f} kJ/mol; wall time {report['wall_time_s']:.0f} s")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=1))
+    results = RESULTS_DIR / ("accuracy.json" if args.source == "sevennet" else f"accuracy_{args.source}.json")
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":

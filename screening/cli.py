@@ -317,7 +317,7 @@ def _show_reaction(reactions: list[ReactionResult], as_json: bool) -> None:
         typer.echo(json.dumps([r.as_dict() for r in reactions], indent=1, default=str))
         return
     for reaction in reactions:
-        typer.echo(f"{reaction.host} + {reaction.additive_per_host_mol:g} {reaction.additive}")
+        typer.echo(reaction.mixture)
         _echo_step(reaction)
 
 

@@ -32,7 +32,7 @@ from scipy.constants import zero_Celsius
 from scipy.stats import norm
 
 from screening.errors import ConfigError
-from screening.reaction_result import ReactionFlag, ReactionResult
+from screening.reaction_result import ReactionFlag, ReactionResult, mixture_label
 
 logger = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ class RankedCandidate(MSONable):
     @property
     def label(self) -> str:
         """The mixture in words, e.g. 'LiBH4 + 0.5 MgH2'."""
-        return f"{self.host} + {self.additive_per_host_mol:g} {self.additive}"
+        return mixture_label(self.host, self.additive, self.additive_per_host_mol)
 
     @property
     def complete_data(self) -> bool:

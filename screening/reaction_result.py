@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from fractions import Fraction
 
 from monty.json import MSONable
 from scipy.constants import zero_Celsius
+
+
+def mixture_label(host: str, additive: str = "", additive_per_host_mol: float = 0.0) -> str:
+    """'MgH2 + 0.5 Si', with simple fractions written as such ('LiBH4 + 1/6 CaH2')."""
+    if not additive or additive_per_host_mol == 0:
+        return host
+    fraction = Fraction(additive_per_host_mol).limit_denominator(12)
+    exact = abs(float(fraction) - additive_per_host_mol) < 1e-5
+    ratio = str(fraction) if exact and fraction.denominator not in (1, 2, 4) else f"{additive_per_host_mol:g}"
+    return f"{host} + {ratio} {additive}"
 
 
 class ReactionFlag(StrEnum):
@@ -51,6 +62,11 @@ class ReactionResult(MSONable):
     with_vibrations: bool
     flags: list[str] = field(default_factory=list)
     t_1bar_bound_k: float | None = None  # when dG does not cross zero: the end of the searched range it lies beyond
+
+    @property
+    def mixture(self) -> str:
+        """The mixture this step belongs to, e.g. 'LiBH4 + 0.5 MgH2'."""
+        return mixture_label(self.host, self.additive, self.additive_per_host_mol)
 
     @property
     def t_1bar_c(self) -> float | None:

@@ -24,7 +24,7 @@ from screening.energies import PhaseResult
 from screening.errors import ConfigError, FormulaError
 from screening.phase_set import STANDARD_TEMPERATURE_K, PhaseSet, vibrational_enthalpy_ev
 from screening.reaction_enthalpy import ReactionEnthalpy, enthalpy_of_terms, parse_reaction
-from screening.reaction_result import ReactionFlag, ReactionResult
+from screening.reaction_result import ReactionFlag, ReactionResult, mixture_label
 from screening.thermo import H2_H298_MINUS_H0_KJ_PER_MOL, ReleaseThermodynamics, solid_vibrational_change
 from screening.units import CUBIC_ANGSTROM_TO_M3, EV_TO_KJ_PER_MOL, GRAM_TO_KG
 
@@ -91,9 +91,7 @@ class Mixture(MSONable):
     @property
     def label(self) -> str:
         """'MgH2 + 0.5 Si' style text."""
-        if not self.additive or self.additive_per_host_mol == 0:
-            return self.host
-        return f"{self.host} + {self.additive_per_host_mol:g} {self.additive}"
+        return mixture_label(self.host, self.additive, self.additive_per_host_mol)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from tests_support import fixed_result
 
 from screening.errors import ConfigError, HydrideScreenError, UnbalancedReactionError
 from screening.phase_set import PhaseSet
-from screening.reaction_result import ReactionFlag
+from screening.reaction_result import ReactionFlag, mixture_label
 from screening.release_path import Mixture, analyse_mixture, release_path
 from screening.units import EV_TO_KJ_PER_MOL
 
@@ -126,3 +126,12 @@ def test_mgh2_volumetric_capacity_is_about_110_kg_per_m3():
     # 2.016 g H2 per 30.53 A^3 of MgH2 (rutile, 61.07 A^3 per 2 f.u.) = 109.6 kg/m^3
     step = release_path(Mixture("MgH2"), phase_set("H2", "Mg", "MgH2")).steps[0]
     assert step.h2_kg_per_m3 == pytest.approx(109.6, abs=0.3)
+
+
+@pytest.mark.parametrize(
+    ("ratio", "label"),
+    [(0.5, "LiBH4 + 0.5 CaH2"), (1 / 6, "LiBH4 + 1/6 CaH2"), (2 / 3, "LiBH4 + 2/3 CaH2"),
+     (0.1234, "LiBH4 + 0.1234 CaH2"), (2.0, "LiBH4 + 2 CaH2"), (0.0, "LiBH4")],
+)  # fmt: skip
+def test_mixture_labels_write_thirds_and_sixths_as_fractions(ratio, label):
+    assert mixture_label("LiBH4", "CaH2", ratio) == label
