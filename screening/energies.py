@@ -37,6 +37,7 @@ class PhaseResult(MSONable):
     is_molecule: bool = False
     source: str = ""
     flags: list[str] = field(default_factory=list)
+    generated: bool = False  # built from a prototype by substitution: the compound may not exist
 
     @property
     def composition(self) -> Composition:
@@ -116,6 +117,7 @@ def phase_result_from_relaxation(phase: Phase, relaxation: RelaxationResult) -> 
         experimental_volume_per_formula_unit_a3=experimental_volume,
         is_molecule=phase.is_molecule,
         source=phase.source,
+        generated="generated" in phase.tags,
     )
 
 

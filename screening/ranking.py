@@ -53,6 +53,7 @@ DEFAULT_FLAG_PENALTIES: dict[str, float] = {
     ReactionFlag.IMAGINARY_MODES.value: 0.25,  # a phase is dynamically unstable: its free energy is suspect
     ReactionFlag.STATIC_ENERGIES_ONLY.value: 0.1,  # no zero-point energies: ~15-20 kJ/mol H2 less accurate
     ReactionFlag.NO_1_BAR_TEMPERATURE_IN_RANGE.value: 0.0,  # already scored as infinite window distance
+    ReactionFlag.HYPOTHETICAL_PRODUCT.value: 0.25,  # the step forms a compound nobody has made: model artefact or lead
 }
 
 

@@ -31,6 +31,7 @@ class ReactionFlag(StrEnum):
     IMAGINARY_MODES = "imaginary_modes"
     STATIC_ENERGIES_ONLY = "static_energies_only"
     NO_1_BAR_TEMPERATURE_IN_RANGE = "no_1_bar_temperature_in_range"
+    HYPOTHETICAL_PRODUCT = "hypothetical_product"  # a product was generated from a prototype, not observed
 
 
 @dataclass

@@ -308,6 +308,8 @@ def _step_result(
         flags.append(ReactionFlag.NO_1_BAR_TEMPERATURE_IN_RANGE.value)
     if any(r.has_imaginary_modes for _, r in changes):
         flags.append(ReactionFlag.IMAGINARY_MODES.value)
+    if any(r.generated for n, r in changes if n > 0):
+        flags.append(ReactionFlag.HYPOTHETICAL_PRODUCT.value)
     h2_mass_g = n_h2 * Composition("H2").weight
     t_eval = one_bar.t_1bar_k if one_bar.found else STANDARD_TEMPERATURE_K
     return ReactionResult(

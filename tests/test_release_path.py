@@ -135,3 +135,12 @@ def test_mgh2_volumetric_capacity_is_about_110_kg_per_m3():
 )  # fmt: skip
 def test_mixture_labels_write_thirds_and_sixths_as_fractions(ratio, label):
     assert mixture_label("LiBH4", "CaH2", ratio) == label
+
+
+def test_a_step_forming_a_prototype_generated_phase_is_flagged_hypothetical():
+    phases = phase_set("H2", "Mg", "Si", "MgH2", "Mg2Si")
+    phases.get("Mg2Si").generated = True
+    first = release_path(Mixture("MgH2", "Si", 0.5), phases).first_release
+    assert ReactionFlag.HYPOTHETICAL_PRODUCT in first.flags
+    alone = release_path(Mixture("MgH2"), phases).first_release
+    assert ReactionFlag.HYPOTHETICAL_PRODUCT not in alone.flags
