@@ -63,12 +63,13 @@ def generated_candidates(elements: set[str], host_metals: set[str], library: Pha
             if b != a and Element(b).group != 1:
                 wanted += [("C15", {"Mg": a, "Cu": b}), ("C15", {"Mg": b, "Cu": a})]
                 wanted += [("C14", {"Mg": a, "Zn": b}), ("C14", {"Mg": b, "Zn": a})]
-    phases, seen = [], set(known)
+    phases, seen = [], set()
     for prototype, mapping in wanted:
         mapping = {old: new for old, new in mapping.items() if old != new}
         phase = _generate(prototype, mapping, library) if mapping else None
-        if phase is not None and phase.formula not in seen:
-            seen.add(phase.formula)
+        # a formula the library knows is not guessed again; polymorphs of a new one (C15, C14) all compete
+        if phase is not None and phase.formula not in known and phase.name not in seen:
+            seen.add(phase.name)
             phases.append(phase)
     return phases
 

@@ -48,6 +48,18 @@ def test_phase_set_of_mgh2_ni_includes_library_and_generated_candidates():
     assert "NiH-rocksalt" in names
 
 
+def test_generated_polymorphs_of_one_formula_all_compete():
+    names = {p.name for p in phases_for_system("MgH2", "Al")}
+    assert {"MgAl2-C15", "MgAl2-C14"} <= names and {"NiH2-fluorite", "NiH2-rutile"} <= {
+        p.name for p in phases_for_system("MgH2", "Ni")
+    }
+
+
+def test_a_formula_the_library_knows_is_not_generated_again():
+    names = {p.name for p in phases_for_system("MgH2", "CaH2")}
+    assert "CaMg2" in names and not any(n.startswith("CaMg2-") for n in names)
+
+
 @pytest.mark.parametrize(("host", "additive"), [("LiBH4", "Cr"), ("LiBH4", "CaH2")])
 def test_borohydride_systems_get_diboride_candidates(host, additive):
     names = {p.formula for p in phases_for_system(host, additive)}
