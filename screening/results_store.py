@@ -63,6 +63,15 @@ class StoreLocation(MSONable):
         """The embedded store's directory."""
         return Path(self.path).expanduser() if self.path else default_store_dir()
 
+    def prepare(self) -> None:
+        """Make sure the embedded store's directory exists and is one; a clear error if it cannot be."""
+        if not self.is_embedded:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(f"cannot use {self.directory} as the store directory: {error.strerror}") from None
+
     def describe(self) -> str:
         """Where the store is, for messages."""
         return str(self.directory) if self.is_embedded else f"{self.uri} (database {self.database})"
@@ -173,8 +182,11 @@ class ResultsStore:
         return cls(location.collection(RUNS), location.collection(RESULTS), location.describe())
 
     def __enter__(self) -> ResultsStore:
-        self.runs.connect()
-        self.results.connect()
+        try:
+            self.runs.connect()
+            self.results.connect()
+        except OSError as error:
+            raise ConfigError(f"cannot open the store at {self.where}: {error}") from None
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -84,3 +84,16 @@ def test_store_locations_build_montydb_or_mongodb_stores(tmp_path, monkeypatch):
     assert isinstance(embedded, MontyStore) and embedded.database_path == str(tmp_path / "env-store")
     mongo = StoreLocation(uri="mongodb://db.example:27017", database="screens").collection("runs")
     assert isinstance(mongo, MongoStore) and (mongo.database, mongo.collection_name) == ("screens", "runs")
+
+
+def test_a_store_path_that_is_a_file_is_a_clear_error(tmp_path):
+    occupied = tmp_path / "results.txt"
+    occupied.write_text("not a store")
+    with pytest.raises(ConfigError, match=r"cannot use .*results\.txt as the store directory"):
+        StoreLocation(str(occupied)).prepare()
+    with (
+        pytest.raises(ConfigError, match=r"cannot open the store at .*results\.txt"),
+        ResultsStore.at(StoreLocation(str(occupied))),
+    ):
+        pass
+    assert occupied.read_text() == "not a store"

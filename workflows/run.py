@@ -95,6 +95,7 @@ class _JobProgress(logging.Handler):
 def run_screen_locally(config: ScreenConfig, progress: ProgressCallback | None = None) -> RunSummary:
     """Execute a screen with `run_locally` into the config's store; raises when the run did not finish."""
     started = time.perf_counter()
+    config.store.prepare()
     provenance = provenance_of(config)
     flow = screening_flow(config, provenance)
     cache = calculation_cache(None)
