@@ -130,6 +130,11 @@ class EnergySource(MSONable):
         models.put(key, sorted(elements))
         return elements
 
+    def check_available(self) -> None:
+        """Raise ConfigError now if a calculator given by import path cannot be imported."""
+        if self.name not in BUILTIN_SOURCES:
+            calculator_class(self.name)
+
     def check_elements(self, elements: Iterable[str], what: str = "") -> None:
         """Raise UnsupportedElementError naming the elements the model cannot handle."""
         supported = self.supported_elements()
@@ -146,9 +151,13 @@ def _load_calculator(name: str, options_json: str, device: str) -> Calculator:
     logger.info("loading energy source %s", name)
     if name in BUILTIN_SOURCES:
         return BUILTIN_SOURCES[name].load(device)
-    module_name, _, class_name = name.partition(":")
+    return calculator_class(name)(**json.loads(options_json))
+
+
+def calculator_class(import_path: str) -> type[Calculator]:
+    """The class named by 'module:Class', imported (not instantiated)."""
+    module_name, _, class_name = import_path.partition(":")
     try:
-        calculator_class = getattr(importlib.import_module(module_name), class_name)
+        return getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"cannot import ASE calculator {name!r}: {exc}") from exc
-    return calculator_class(**json.loads(options_json))
+        raise ConfigError(f"cannot import ASE calculator {import_path!r}: {exc}") from exc

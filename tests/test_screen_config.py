@@ -71,6 +71,7 @@ def test_config_hash_ignores_key_order_but_not_content():
         (with_change("screen", "ratios", [0.5, -1.0]), r"ratios.*must be > 0, got \[-1\.0\]"),
         (with_change("screen", "hosts", ["MgH2"]), r"energy source 'emt' cannot handle Mg"),
         (with_change("energy", "source", "vasp"), r"unknown energy source 'vasp'"),
+        (with_change("energy", "source", "ase.calculators.nope:Nope"), r"cannot import ASE calculator 'ase\.calc"),
         (with_change("relax", "fmax_ev_per_a", "tight"), r"\[relax\] fmax_ev_per_a: Input should be a valid number"),
         (with_change("ranking", "t_min_c", 200.0), r"t_min_k \(473\.15 K\) must not exceed t_max_k"),
         (with_change("screen", "intended", {"AlH3 + Ni": "AlH3 -> Al + H2"}), r"cannot read 'AlH3 -> Al \+ H2'"),
@@ -82,8 +83,9 @@ def test_config_hash_ignores_key_order_but_not_content():
     ],
     ids=[
         "unknown-key", "unknown-energy-key", "unknown-relax-key", "unknown-ranking-key", "unknown-phase",
-        "negative-ratio", "unsupported-element", "unknown-source", "wrong-type", "inverted-window",
-        "unbalanced-intended", "intended-not-a-pair", "two-stores", "no-screen-table", "no-additives",
+        "negative-ratio", "unsupported-element", "unknown-source", "unimportable-source", "wrong-type",
+        "inverted-window", "unbalanced-intended", "intended-not-a-pair", "two-stores", "no-screen-table",
+        "no-additives",
     ],
 )  # fmt: skip
 def test_bad_config_is_one_error_that_names_the_problem(tables, message):

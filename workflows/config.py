@@ -183,6 +183,7 @@ class ScreenConfig:
         elements = {el.symbol for name in names for el in library.get(name).composition}
         if self.screen.kind is ScreenKind.anode:
             elements.add("Li")
+        self.source.check_available()
         self.source.check_elements(elements, "this screen")
         if self.screen.kind is ScreenKind.hydrogen_storage and not self.screen.additives:
             raise ConfigError("[screen] additives: a hydrogen-storage screen needs at least one additive")

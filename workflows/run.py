@@ -95,9 +95,9 @@ class _JobProgress(logging.Handler):
 def run_screen_locally(config: ScreenConfig, progress: ProgressCallback | None = None) -> RunSummary:
     """Execute a screen with `run_locally` into the config's store; raises when the run did not finish."""
     started = time.perf_counter()
-    config.store.prepare()
     provenance = provenance_of(config)
     flow = screening_flow(config, provenance)
+    config.store.prepare()  # after everything that can fail on bad input, so such a run writes nothing
     cache = calculation_cache(None)
     cached_before = len(cache)
     jobflow_logger = logging.getLogger("jobflow.core.job")
