@@ -37,23 +37,12 @@ class EnergyModel(MSONable):
     with_corrections: bool = True
 
     def phases_needed(self, phases: Iterable[Phase], library: PhaseLibrary) -> list[Phase]:
-        """The phases plus element references, the H2 molecule and (with corrections) the training set."""
-        wanted = {p.name: p for p in phases}
-        if self.with_corrections:
-            for compound in load_training_set():
-                if compound.phase in library:
-                    wanted.setdefault(compound.phase, library.get(compound.phase))
-        elements = {el.symbol for p in wanted.values() for el in p.composition}
-        for element in sorted(elements - {"H"}):
-            for phase in library.in_chemical_system([element]):
-                wanted.setdefault(phase.name, phase)
-        h2 = library.get("H2")
-        wanted.setdefault(h2.name, h2)
-        return list(wanted.values())
+        """The phases plus what their energies need (see `phases_needed`)."""
+        return phases_needed(phases, library, self.with_corrections)
 
     def vibrations(self, cache: ResultCache) -> VibrationFunction | None:
         """The phonon calculation of this model (cached), or None in the static mode."""
-        return partial(_phonons, settings=self.phonon_settings, cache=cache) if self.with_vibrations else None
+        return phonon_function(self.phonon_settings, cache) if self.with_vibrations else None
 
     def compute(
         self,
@@ -95,6 +84,27 @@ def assemble_phases(
     phase_set = PhaseSet.of(results, with_vibrations)
     corrections = fit_corrections(phase_set, load_training_set()) if with_corrections else None
     return ComputedPhases(phase_set, corrections, failed)
+
+
+def phases_needed(phases: Iterable[Phase], library: PhaseLibrary, with_corrections: bool) -> list[Phase]:
+    """The phases plus element references, the H2 molecule and (with corrections) the training set."""
+    wanted = {p.name: p for p in phases}
+    if with_corrections:
+        for compound in load_training_set():
+            if compound.phase in library:
+                wanted.setdefault(compound.phase, library.get(compound.phase))
+    elements = {el.symbol for p in wanted.values() for el in p.composition}
+    for element in sorted(elements - {"H"}):
+        for phase in library.in_chemical_system([element]):
+            wanted.setdefault(phase.name, phase)
+    h2 = library.get("H2")
+    wanted.setdefault(h2.name, h2)
+    return list(wanted.values())
+
+
+def phonon_function(settings: PhononSettings, cache: ResultCache) -> VibrationFunction:
+    """Phonons with these settings, cached, in the form `compute_phase` takes."""
+    return partial(_phonons, settings=settings, cache=cache)
 
 
 def _phonons(

@@ -5,12 +5,14 @@ candidates, no T(1 bar), NaN capacity, more top places than candidates)."""
 import csv
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.image import imread
 from scipy.constants import zero_Celsius
+from tests_support import release_step
 
 from screening.ranking import RankedList, RankingCriteria, rank_candidates
 from screening.reaction_result import ReactionFlag, ReactionResult
@@ -42,25 +44,14 @@ def step(
     flags: list[str] | None = None,
 ) -> ReactionResult:
     """A first release step with T(1 bar) = dH/dS unless given; the rest is plausible filler."""
-    return ReactionResult(
-        host=host,
-        additive=additive,
-        additive_per_host_mol=ratio,
+    t_1bar = dh * 1000.0 / ds if t_1bar_k is None and t_1bar_bound_k is None else t_1bar_k
+    base = release_step(host, additive, ratio, t_1bar_k=t_1bar, wt_pct=wt_pct, volume_change_pct=volume_change_pct)
+    return replace(
+        base,
         reaction=f"{host} + {ratio:g} {additive} -> products + H2",
-        step=1,
-        h2_released_mol=1.0,
         dh_kj_per_mol_h2=dh,
-        sigma_kj_per_mol_h2=5.0,
         ds_j_per_mol_h2_k=ds,
-        t_1bar_k=dh * 1000.0 / ds if t_1bar_k is None and t_1bar_bound_k is None else t_1bar_k,
         sigma_t_1bar_k=5000.0 / ds,
-        h2_wt_pct=wt_pct,
-        h2_kg_per_m3=80.0,
-        volume_change_pct=volume_change_pct,
-        reactants=[host, additive],
-        products=["products"],
-        energy_source_id="test",
-        with_vibrations=True,
         flags=flags or [],
         t_1bar_bound_k=t_1bar_bound_k,
     )

@@ -11,7 +11,7 @@ from jobflow import Maker, job
 
 from screening.calculators import EnergySource
 from screening.energies import PhaseFailure, PhaseResult, add_vibrations, compute_or_report
-from screening.energy_model import EnergyModel
+from screening.energy_model import phonon_function
 from screening.phonons import PhononSettings
 from screening.relax import RelaxSettings
 from screening.result_cache import ResultCache, default_cache_dir
@@ -52,5 +52,5 @@ class PhononMaker(Maker):
     @job
     def make(self, relaxed: PhaseResult | PhaseFailure) -> PhaseResult | PhaseFailure:
         """The phonon job of one relaxed phase."""
-        model = EnergyModel(self.source, phonon_settings=self.settings)
-        return add_vibrations(relaxed, self.source, model.vibrations(calculation_cache(self.cache_dir)))
+        vibrations = phonon_function(self.settings, calculation_cache(self.cache_dir))
+        return add_vibrations(relaxed, self.source, vibrations)

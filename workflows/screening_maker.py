@@ -11,7 +11,7 @@ from importlib.metadata import version
 from jobflow import Flow, Job, Maker, OutputReference
 
 from screening.candidate_phases import anode_phases
-from screening.energy_model import EnergyModel
+from screening.energy_model import phases_needed
 from screening.results_store import RunProvenance, utc_now
 from screening.screen import screen_phases, screened_pairs
 from structures.library import PhaseLibrary, default_library
@@ -40,7 +40,6 @@ class ScreeningMaker(Maker):
     ranking_maker: RankingMaker = field(default_factory=RankingMaker)
     anode_maker: AnodeMaker = field(default_factory=AnodeMaker)
     anode_ranking_maker: AnodeRankingMaker = field(default_factory=AnodeRankingMaker)
-    energy_model: EnergyModel = field(default_factory=EnergyModel)
 
     @classmethod
     def from_config(cls, config: ScreenConfig) -> ScreeningMaker:
@@ -58,7 +57,6 @@ class ScreeningMaker(Maker):
             release_path_maker=ReleasePathMaker(criteria=config.criteria, ratios=list(config.screen.ratios)),
             ranking_maker=RankingMaker(criteria=config.criteria),
             anode_ranking_maker=AnodeRankingMaker(criteria=config.anode_criteria),
-            energy_model=model,
         )
 
     def phases(
@@ -76,7 +74,7 @@ class ScreeningMaker(Maker):
             phases = list(wanted.values())
         else:
             phases = screen_phases(hosts, additives, library, materials_project)
-        return self.energy_model.phases_needed(phases, library)
+        return phases_needed(phases, library, self.phase_set_maker.with_corrections)
 
     def phase_jobs(self, phases: list[Phase]) -> tuple[list[Job], list[OutputReference]]:
         """Per phase, a relaxation and (unless static) a phonon job on its result; and the output of each
