@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from screening.calculators import EnergySource
-from screening.corrections import fit_corrections, load_training_set
-from screening.energy_model import EnergyModel
+from screening.energy.cache import ResultCache, default_cache_dir
+from screening.energy.sources import EnergySource
 from screening.errors import HydrideScreenError
-from screening.phase_set import PhaseSet
-from screening.reaction_enthalpy import parse_reaction, reaction_enthalpy
-from screening.result_cache import ResultCache, default_cache_dir
+from screening.reactions.enthalpy import parse_reaction, reaction_enthalpy
+from screening.thermo.corrections import fit_corrections, load_training_set
+from screening.thermo.model import EnergyModel
+from screening.thermo.phase_set import PhaseSet
 from screening.units import EV_TO_KJ_PER_MOL
 from structures.library import default_library
 

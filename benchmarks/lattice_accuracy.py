@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from screening.calculators import EnergySource
-from screening.energies import relax_cached
+from screening.energy.cache import ResultCache, default_cache_dir
+from screening.energy.phase_results import relax_cached
+from screening.energy.relax import RelaxSettings, compare_lattice
+from screening.energy.sources import EnergySource
 from screening.errors import HydrideScreenError
-from screening.relax import RelaxSettings, compare_lattice
-from screening.result_cache import ResultCache, default_cache_dir
 from structures.library import default_library
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from screening.calculators import EnergySource
+from screening.energy.phonons import PhononSettings, compute_phonons, supercell_matrix_for_length
+from screening.energy.relax import relax_phase
+from screening.energy.sources import EnergySource
 from screening.errors import HydrideScreenError
-from screening.phonons import PhononSettings, compute_phonons, supercell_matrix_for_length
-from screening.relax import relax_phase
 from structures.library import get_phase
 
 DEFAULT_PLAN = {

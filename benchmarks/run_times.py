@@ -14,7 +14,7 @@ import time
 import warnings
 from pathlib import Path
 
-from screening.results_store import StoreLocation
+from screening.store import StoreLocation
 from workflows.config import DEFAULT_SCREEN, ScreenConfig
 from workflows.run import run_screen_locally
 

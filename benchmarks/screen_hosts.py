@@ -16,10 +16,10 @@ import os
 import time
 from pathlib import Path
 
-from screening.calculators import EnergySource
-from screening.energy_model import EnergyModel
-from screening.ranking import RankingCriteria
-from screening.screen import run_screen
+from screening.energy.sources import EnergySource
+from screening.screen.hydrogen import run_screen
+from screening.screen.ranking import RankingCriteria
+from screening.thermo.model import EnergyModel
 from structures.materials_project import MaterialsProjectStructures
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,7 +30,7 @@ from pymatgen.core import Element, Structure
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-from structures.cache_location import cache_root
+from structures.cache_files import cache_root
 from structures.errors import FormulaError, MaterialsProjectError
 from structures.imported import StructureSnapshot, ordered_structure
 from structures.phase import Phase

@@ -7,8 +7,8 @@ from typing import ClassVar
 from ase.calculators.calculator import all_changes
 from ase.calculators.emt import EMT
 
-from screening.energies import PhaseResult, formula_units
-from screening.reaction_result import ReactionResult
+from screening.energy.phase_results import PhaseResult, formula_units
+from screening.reactions.result import ReactionResult
 from structures.library import get_phase
 
 

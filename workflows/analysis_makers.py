@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 
 from jobflow import JobConfig, Maker, job
 
-from screening.anode_screen import anode_run, screen_anode
-from screening.anodes import AnodeCriteria, ConversionAnode
-from screening.energies import PhaseFailure, PhaseResult
-from screening.energy_model import ComputedPhases, assemble_phases
-from screening.ranking import RankingCriteria
-from screening.results_store import RunProvenance, ScreenRun
-from screening.screen import PairFailure, PairResult, screen_run, screen_system
+from screening.energy.phase_results import PhaseFailure, PhaseResult
+from screening.reactions.anodes import AnodeCriteria, ConversionAnode
+from screening.screen.anode import anode_run, screen_anode
+from screening.screen.documents import PairFailure, PairResult, RunProvenance, ScreenRun
+from screening.screen.hydrogen import screen_run, screen_system
+from screening.screen.ranking import RankingCriteria
+from screening.thermo.model import ComputedPhases, assemble_phases
 from workflows.stores import results_store_of
 
 # the ranking jobs write the finished run into the results collections of the store they run against

@@ -1,21 +1,412 @@
-"""The `hydride-screen` command: the query and physics commands of `screening.cli`, plus `run`, which
-executes a screen's jobflow graph. Exit codes for schedulers: 0 run stored (phases or pairs that failed
+"""The `hydride-screen` command line. Only this module prints; user mistakes become one line on stderr and
+exit code 2, never a traceback. Exit codes of `run` for schedulers: 0 run stored (phases or pairs that failed
 are listed on stderr; with --strict they give 3), 2 bad input (nothing written), 1 run did not finish."""
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import warnings
+from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pymatgen.io.cif import CifWriter
+from pymatgen.io.vasp import Poscar
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from scipy.constants import zero_Celsius
 
-from screening.cli import StoreOption, app, fail, store_location
 from screening.errors import ConfigError, HydrideScreenError, MaterialsProjectError
+from screening.reactions.anodes import ConversionAnode
+from screening.reactions.result import ReactionResult
+from screening.screen.documents import ScreenRun
+from screening.screen.ranking import RankedCandidate
+from screening.store import ResultsStore, StoreLocation, reaction_rows, rows_as_csv
+from structures.library import default_library
+from structures.phase import Phase
 from workflows.config import DEFAULT_SCREEN, ScreenConfig
 from workflows.run import RunSummary, run_screen_locally
+
+app = typer.Typer(
+    help="Screen additives that destabilize light-metal hydrides, and hydride conversion anodes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class StructureFormat(StrEnum):
+    """Export formats of `phases --show`."""
+
+    text = "text"
+    cif = "cif"
+    poscar = "poscar"
+    json = "json"
+
+
+def fail(error: Exception) -> None:
+    """Report a user-facing error in one line and exit non-zero."""
+    typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(code=2)
+
+
+def phase_summary(phase: Phase) -> dict[str, object]:
+    """The columns of the phase list, as a JSON-ready mapping."""
+    return {
+        "name": phase.name,
+        "formula": phase.formula,
+        "space_group": phase.space_group or ("molecule" if phase.is_molecule else ""),
+        "atoms": len(phase.build()),
+        "source": phase.source,
+        "tags": list(phase.tags),
+        "aliases": list(phase.aliases),
+        "experimental_space_group": phase.experimental_space_group or phase.space_group,
+        "note": phase.note,
+    }
+
+
+def structure_text(phase: Phase, fmt: StructureFormat) -> str:
+    """One phase's structure in the requested format."""
+    structure = phase.build()
+    if fmt is StructureFormat.cif:
+        return str(CifWriter(structure, symprec=0.01 if phase.space_group else None))
+    if fmt is StructureFormat.poscar:
+        return str(Poscar(structure, comment=f"{phase.name}: {phase.source}"[:200]))
+    if fmt is StructureFormat.json:
+        return json.dumps(structure.as_dict(), indent=1)
+    return (
+        f"{phase.name} ({phase.formula}, {phase.space_group or 'no space group'})\nsource: {phase.source}\n"
+        + (f"note: {phase.note}\n" if phase.note else "")
+        + str(structure)
+    )
+
+
+@app.command()
+def phases(
+    show: Annotated[str | None, typer.Option(help="Print one phase's structure (name, alias or formula).")] = None,
+    fmt: Annotated[StructureFormat, typer.Option("--format", help="Format for --show.")] = StructureFormat.text,
+    tag: Annotated[str | None, typer.Option(help="List only phases with this tag, e.g. complex-hydride.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the phase library with provenance, or print one structure."""
+    library = default_library()
+    try:
+        if show is not None:
+            typer.echo(structure_text(library.get(show), fmt))
+            return
+        selected = library.with_tag(tag) if tag else list(library)
+    except HydrideScreenError as error:
+        fail(error)
+    rows = [phase_summary(p) for p in selected]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    typer.echo(f"{'name':<22} {'formula':<12} {'space group':<12} {'atoms':>5}  source")
+    for row in rows:
+        name, formula, group = row["name"], row["formula"], row["space_group"]
+        typer.echo(f"{name:<22} {formula:<12} {group:<12} {row['atoms']:>5}  {row['source']}")
+    typer.echo(f"{len(rows)} phases")
+
+
+@app.command()
+def anode(
+    hydride: Annotated[str, typer.Argument(help="The hydride to lithiate, e.g. MgH2.")],
+    source: Annotated[
+        str, typer.Option(help="Energy source (sevennet, sevennet-mf, sevennet-l3i5, chgnet, emt, import path).")
+    ] = "sevennet",
+    static: Annotated[bool, typer.Option("--static", help="Static energies only (no phonons): faster.")] = False,
+    corrections: Annotated[bool, typer.Option(help="Apply the fitted energy corrections.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Conversion of a hydride with Li: capacity, voltage vs Li/Li+ and volume change."""
+    from screening.energy.sources import EnergySource
+    from screening.reactions.anodes import conversion_anode
+    from screening.thermo.model import EnergyModel
+    from structures.candidates import anode_phases
+
+    library = default_library()
+    try:
+        start = library.get(hydride)
+        model = EnergyModel(EnergySource(source), with_vibrations=not static, with_corrections=corrections)
+        computed = model.compute(anode_phases(start.name, library), library=library)
+        result = conversion_anode(start.formula, computed.phase_set, computed.corrections)
+    except HydrideScreenError as error:
+        fail(error)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=1, default=str))
+        return
+    typer.echo(f"{result.hydride} vs Li/Li+ ({result.energy_source_id}{', static' if static else ''})")
+    typer.echo(f"capacity       {result.capacity_mah_per_g:8.1f} mAh/g")
+    typer.echo(f"average voltage{result.voltage_v:8.3f} V")
+    typer.echo(f"volume change  {result.volume_change_pct:+8.1f} % (solids, relative to the hydride)")
+    for step in result.steps:
+        typer.echo(f"  {step.voltage_v:6.3f} V  {step.capacity_mah_per_g:7.1f} mAh/g  {step.reaction}")
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False) -> None:
+    """Set up logging for the library code; third-party warnings only with --verbose."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    if not verbose:
+        warnings.simplefilter("ignore")
+
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store", help="Store directory or mongodb:// URI (default: $HYDRIDE_SCREEN_STORE or the user data dir)."
+    ),
+]
+RunOption = Annotated[str | None, typer.Option("--run", help="Run id (a unique prefix is enough); default: latest.")]
+
+
+class TableFormat(StrEnum):
+    """Machine formats of the query commands."""
+
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
+def store_location(store: str | None) -> StoreLocation:
+    """A store location from the --store option (a directory, or a MongoDB URI)."""
+    if store and store.startswith(("mongodb://", "mongodb+srv://")):
+        return StoreLocation(uri=store)
+    return StoreLocation(path=store)
+
+
+def load_run(store: str | None, run_id: str | None, host: str | None = None) -> ScreenRun:
+    """A stored run (the newest one, of `host` when given, unless a run id is given)."""
+    with ResultsStore.at(store_location(store)) as results:
+        return results.load(run_id, host)
+
+
+def candidate_row(candidate: RankedCandidate) -> dict[str, object]:
+    """One ranked candidate as a flat row with units in the column names."""
+    row = {k: v for k, v in candidate.as_dict().items() if not k.startswith("@")}
+    row["flags"] = ";".join(candidate.flags)
+    row["t_1bar_c"] = None if candidate.t_1bar_k is None else round(candidate.t_1bar_k - zero_Celsius, 1)
+    for key in ("missing_data", "reasons_filtered"):
+        row[key] = ";".join(row[key])
+    return row
+
+
+def anode_row(anode: ConversionAnode) -> dict[str, object]:
+    """One ranked conversion anode as a flat row."""
+    return {
+        "hydride": anode.hydride,
+        "capacity_mah_per_g": anode.capacity_mah_per_g,
+        "voltage_v": anode.voltage_v,
+        "volume_change_pct": anode.volume_change_pct,
+        "steps": len(anode.steps),
+        "flags": ";".join(anode.flags),
+    }
+
+
+def _t(value_k: float | None) -> str:
+    return "   --  " if value_k is None else f"{value_k - zero_Celsius:6.0f} C"
+
+
+def _flags(flags: list[str]) -> str:
+    return f"  [{', '.join(flags)}]" if flags else ""
+
+
+def echo_rows(rows: list[dict[str, object]], fmt: TableFormat, text: Callable[[], None]) -> None:
+    """Print rows as JSON or CSV, or call `text` for the human table."""
+    if fmt is TableFormat.json:
+        typer.echo(json.dumps(rows, indent=1, default=str))
+    elif fmt is TableFormat.csv:
+        typer.echo(rows_as_csv(rows), nl=False)
+    else:
+        text()
+
+
+@app.command()
+def top(
+    host: Annotated[str | None, typer.Option(help="Host hydride, e.g. MgH2 (default: every host of the run).")] = None,
+    run: RunOption = None,
+    n: Annotated[int, typer.Option("--n", min=0, help="How many candidates.")] = 10,
+    fmt: Annotated[TableFormat, typer.Option("--format", help="Output format.")] = TableFormat.text,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Same as --format csv.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """The best candidates of the latest run (of a host), from the store."""
+    fmt = TableFormat.json if as_json else TableFormat.csv if as_csv else fmt
+    try:
+        screen_run = load_run(store, run, host)
+    except HydrideScreenError as error:
+        fail(error)
+    if screen_run.ranked is None:
+        anodes = screen_run.anodes[:n]
+        echo_rows([anode_row(a) for a in anodes], fmt, lambda: _print_anodes(screen_run, anodes))
+        return
+    best = screen_run.ranked.top(n, host)
+    echo_rows([candidate_row(c) for c in best], fmt, lambda: _print_candidates(screen_run, best))
+
+
+def _print_candidates(screen_run: ScreenRun, candidates: list[RankedCandidate]) -> None:
+    p = screen_run.provenance
+    typer.echo(f"run {p.run_id} ({p.screen_name}, {screen_run.finished_utc}, {p.energy_source_id})")
+    typer.echo(f"{'#':>3} {'mixture':<24} {'dH kJ/mol H2':>14} {'T(1 bar)':>9} {'wt% H2':>7} {'dV %':>7} {'score':>6}  "
+               "first release step  [flags of the mixture, all steps]")  # fmt: skip
+    for c in candidates:
+        dh = f"{c.dh_kj_per_mol_h2:6.1f} +/- {c.sigma_kj_per_mol_h2:4.1f}"
+        typer.echo(f"{c.rank:>3} {c.label:<24} {dh:>14} {_t(c.t_1bar_k):>9} {c.h2_wt_pct:7.2f} "
+                   f"{c.volume_change_pct:+7.1f} {c.score:6.2f}  {c.reaction}{_flags(c.flags)}")  # fmt: skip
+    if not candidates:
+        typer.echo("no candidate passes the filters")
+
+
+def _print_anodes(screen_run: ScreenRun, anodes: list[ConversionAnode]) -> None:
+    p = screen_run.provenance
+    typer.echo(f"run {p.run_id} ({p.screen_name}, {screen_run.finished_utc}, {p.energy_source_id})")
+    typer.echo(f"{'hydride':<10} {'mAh/g':>8} {'V vs Li':>8} {'dV %':>7}  flags")
+    for a in anodes:
+        typer.echo(f"{a.hydride:<10} {a.capacity_mah_per_g:8.1f} {a.voltage_v:8.3f} {a.volume_change_pct:+7.1f}  "
+                   + ", ".join(a.flags))  # fmt: skip
+
+
+@app.command()
+def show(
+    what: Annotated[
+        str,
+        typer.Argument(
+            help="A candidate ('MgH2 + Si', 'LiBH4 + 0.5 MgH2'), a reaction ('2 MgH2 + Si -> Mg2Si + 2 H2') "
+            "or, in an anode run, a hydride ('MgH2')."
+        ),
+    ],
+    run: RunOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """One candidate (why it ranks where it does, every step of its release path), or every mixture of a
+    run in which a given reaction occurs."""
+    try:
+        host = what.split("+")[0].split("->")[0].split()[-1]
+        screen_run = load_run(store, run, None if "->" in what else host)
+        if "->" in what:
+            _show_reaction(screen_run.reactions_matching(what), as_json)
+            return
+        if screen_run.ranked is None:
+            _show_anode(screen_run.anode(host), as_json)
+            return
+        found = screen_run.candidate(what)
+    except HydrideScreenError as error:
+        fail(error)
+    steps = screen_run.steps_of(found)
+    if as_json:
+        document = {"candidate": found.as_dict(), "steps": [s.as_dict() for s in steps]}
+        typer.echo(json.dumps(document, indent=1, default=str))
+        return
+    typer.echo(f"{found.label}  (rank {found.rank}, run {screen_run.run_id})")
+    typer.echo(screen_run.ranked.explain(found))
+    for step in steps:
+        _echo_step(step)
+
+
+def _echo_step(step: ReactionResult) -> None:
+    typer.echo(f"  step {step.step}: {step.reaction}")
+    typer.echo(f"    dH {step.dh_kj_per_mol_h2:.1f} +/- {step.sigma_kj_per_mol_h2:.1f} kJ/mol H2, "
+               f"dS {step.ds_j_per_mol_h2_k:.1f} J/(mol H2 K), T(1 bar) {_t(step.t_1bar_k).strip()}, "
+               f"{step.h2_wt_pct:.2f} wt% H2, {step.h2_kg_per_m3:.1f} kg H2/m3, "
+               f"solid volume {step.volume_change_pct:+.1f} %{_flags(step.flags)}")  # fmt: skip
+
+
+def _show_reaction(reactions: list[ReactionResult], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in reactions], indent=1, default=str))
+        return
+    for reaction in reactions:
+        typer.echo(reaction.mixture)
+        _echo_step(reaction)
+
+
+def _show_anode(anode: ConversionAnode, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(anode.as_dict(), indent=1, default=str))
+        return
+    typer.echo(f"{anode.hydride} vs Li/Li+: {anode.capacity_mah_per_g:.1f} mAh/g, {anode.voltage_v:.3f} V average, "
+               f"solid volume {anode.volume_change_pct:+.1f} %{_flags(anode.flags)}")  # fmt: skip
+    for step in anode.steps:
+        typer.echo(f"  {step.voltage_v:6.3f} V  {step.capacity_mah_per_g:7.1f} mAh/g  {step.reaction}")
+
+
+@app.command()
+def runs(
+    host: Annotated[str | None, typer.Option(help="Only runs that screened this host.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """The history of finished runs, newest first."""
+    try:
+        with ResultsStore.at(store_location(store)) as results:
+            records = results.records(host)
+    except HydrideScreenError as error:
+        fail(error)
+    if as_json:
+        typer.echo(json.dumps(records, indent=1, default=str))
+        return
+    typer.echo(f"{'run':<13} {'finished (UTC)':<30} {'screen':<22} {'found':>5} {'failed':>6}  energy source")
+    for r in records:
+        typer.echo(f"{r['run_id']:<13} {r['finished_utc']:<30} {r['screen_name']:<22} {r['n_candidates']:>5} "
+                   f"{r['n_failed']:>6}  {r['energy_source_id']}")  # fmt: skip
+    typer.echo(f"{len(records)} runs")
+
+
+@app.command()
+def export(
+    run: RunOption = None,
+    fmt: Annotated[TableFormat, typer.Option("--format", help="csv or json (text means csv).")] = TableFormat.csv,
+    output: Annotated[Path | None, typer.Option(help="File to write (default: stdout).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Every reaction (or anode) of a run, with its provenance, as CSV or JSON."""
+    try:
+        screen_run = load_run(store, run)
+    except HydrideScreenError as error:
+        fail(error)
+    rows = reaction_rows(screen_run) if screen_run.ranked is not None else [anode_row(a) for a in screen_run.anodes]
+    text = json.dumps(rows, indent=1, default=str) if fmt is TableFormat.json else rows_as_csv(rows)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        typer.echo(f"{len(rows)} rows written to {output}")
+
+
+@app.command()
+def report(
+    run: Annotated[str | None, typer.Argument(help="Run id (default: the latest run).")] = None,
+    output: Annotated[Path | None, typer.Option(help="Folder to write (default: ./report-RUN).")] = None,
+    n: Annotated[int, typer.Option("--n", min=1, help="How many top candidates to label and plot.")] = 10,
+    store: StoreOption = None,
+) -> None:
+    """A run report: ranked table (HTML, CSV), dH vs wt% with the target window, van't Hoff plot."""
+    from screening.report.page import write_report
+
+    try:
+        screen_run = load_run(store, run)
+        if screen_run.ranked is None:
+            raise ConfigError("reports are drawn for hydrogen-storage runs; use `top` or `export` for anode runs")
+    except HydrideScreenError as error:
+        fail(error)
+    p = screen_run.provenance
+    folder = output or Path(f"report-{p.run_id}")
+    written = write_report(
+        screen_run.ranked,
+        screen_run.reactions,
+        folder,
+        title=f"{p.screen_name}: ranked candidates",
+        n_top=n,
+        subtitle=f"run {p.run_id}, finished {screen_run.finished_utc}, {p.energy_source_id}, "
+        f"hydride-screen {p.code_version}, config {p.config_hash}",
+    )
+    typer.echo(f"report written to {written.html_path}")
+
 
 EXIT_FAILURES = 3
 

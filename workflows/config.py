@@ -17,15 +17,15 @@ from typing import Any, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 from scipy.constants import zero_Celsius
 
-from screening.anodes import AnodeCriteria
-from screening.calculators import EnergySource
-from screening.energy_model import EnergyModel
+from screening.energy.phonons import PhononSettings
+from screening.energy.relax import RelaxSettings
+from screening.energy.sources import EnergySource
 from screening.errors import ConfigError
-from screening.phonons import PhononSettings
-from screening.ranking import RankingCriteria
-from screening.reaction_enthalpy import parse_reaction
-from screening.relax import RelaxSettings
-from screening.results_store import StoreLocation
+from screening.reactions.anodes import AnodeCriteria
+from screening.reactions.enthalpy import parse_reaction
+from screening.screen.ranking import RankingCriteria
+from screening.store import StoreLocation
+from screening.thermo.model import EnergyModel
 from structures.errors import HydrideScreenError
 from structures.library import PhaseLibrary, default_library
 

@@ -1,5 +1,5 @@
 """Makers for one phase: relax it with an energy source, then (optionally) add its phonons. Each job is
-one call into `screening.energies`; results are cached on disk by structure, model and settings, so a
+one call into `screening.energy.phase_results`; results are cached on disk by structure, model and settings, so a
 job whose calculation was done before (in any run) returns at once."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from pathlib import Path
 
 from jobflow import Maker, job
 
-from screening.calculators import EnergySource
-from screening.energies import PhaseFailure, PhaseResult, add_vibrations, compute_or_report
-from screening.energy_model import phonon_function
-from screening.phonons import PhononSettings
-from screening.relax import RelaxSettings
-from screening.result_cache import ResultCache, default_cache_dir
+from screening.energy.cache import ResultCache, default_cache_dir
+from screening.energy.phase_results import PhaseFailure, PhaseResult, add_vibrations, compute_or_report
+from screening.energy.phonons import PhononSettings
+from screening.energy.relax import RelaxSettings
+from screening.energy.sources import EnergySource
+from screening.thermo.model import phonon_function
 from structures.phase import Phase
 
 

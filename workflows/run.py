@@ -14,7 +14,7 @@ from jobflow import Flow, run_locally
 from monty.json import MSONable
 
 from screening.errors import HydrideScreenError
-from screening.results_store import RunProvenance, ScreenRun, utc_now
+from screening.screen.documents import RunProvenance, ScreenRun, utc_now
 from structures.materials_project import MaterialsProjectStructures
 from workflows.config import ScreenConfig
 from workflows.phase_makers import calculation_cache

@@ -10,10 +10,10 @@ from importlib.metadata import version
 
 from jobflow import Flow, Job, Maker, OutputReference
 
-from screening.candidate_phases import anode_phases
-from screening.energy_model import phases_needed
-from screening.results_store import RunProvenance, utc_now
-from screening.screen import screen_phases, screened_pairs
+from screening.screen.documents import RunProvenance, utc_now
+from screening.screen.hydrogen import screen_phases, screened_pairs
+from screening.thermo.model import phases_needed
+from structures.candidates import anode_phases
 from structures.library import PhaseLibrary, default_library
 from structures.materials_project import MaterialsProjectStructures
 from structures.phase import Phase

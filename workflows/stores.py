@@ -6,7 +6,7 @@ from __future__ import annotations
 from jobflow import CURRENT_JOB, JobStore
 
 from screening.errors import ConfigError
-from screening.results_store import RESULTS, RUNS, ResultsStore, StoreLocation
+from screening.store import RESULTS, RUNS, ResultsStore, StoreLocation
 
 JOBS = "jobs"
 

@@ -1,0 +1,92 @@
+"""A cache of calculation results on disk, keyed by what determines them: the structure, the energy
+source with its version, and the settings. Used for relaxations and phonons so that nothing is
+computed twice; files are written atomically, so a killed run never leaves a half-written result."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from monty.json import MontyDecoder, MontyEncoder, MSONable
+from pymatgen.core import Structure
+
+from structures.cache_files import cache_root
+
+logger = logging.getLogger(__name__)
+
+
+def default_cache_dir() -> Path:
+    """The computed results' folder inside the project's cache root."""
+    return cache_root() / "results"
+
+
+def structure_fingerprint(structure: Structure, decimals: int = 4) -> str:
+    """A hash of species, lattice and fractional coordinates rounded to `decimals` (order-independent)."""
+    lattice = np.round(structure.lattice.matrix, decimals) + 0.0
+    sites = sorted(
+        (site.species_string, *np.round(np.mod(site.frac_coords, 1.0), decimals) % 1.0 + 0.0) for site in structure
+    )
+    payload = json.dumps({"lattice": lattice.tolist(), "sites": sites})
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def cache_key(kind: str, structure: Structure, energy_source_id: str, settings: dict[str, Any]) -> str:
+    """The key of one calculation: kind (relax, phonons), formula, structure, model id and settings."""
+    payload = json.dumps(
+        {
+            "kind": kind,
+            "formula": structure.composition.reduced_formula,
+            "structure": structure_fingerprint(structure),
+            "energy_source": energy_source_id,
+            "settings": settings,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return f"{kind}-{structure.composition.reduced_formula}-{hashlib.sha256(payload.encode()).hexdigest()[:24]}"
+
+
+@dataclass
+class ResultCache:
+    """MSONable results as JSON files in one directory."""
+
+    directory: Path
+
+    def __post_init__(self) -> None:
+        self.directory = Path(self.directory)
+
+    def _path(self, key: str) -> Path:
+        return self.directory / f"{key}.json"
+
+    def get(self, key: str) -> Any | None:
+        """The stored result of `key`, or None."""
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        logger.debug("cache hit %s", key)
+        return json.loads(path.read_text(), cls=MontyDecoder)
+
+    def put(self, key: str, result: MSONable) -> None:
+        """Store a result atomically (temporary file, then rename)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w") as stream:
+                json.dump(result, stream, cls=MontyEncoder)
+            Path(temporary).replace(self._path(key))
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def __contains__(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.directory.glob("*.json")) if self.directory.is_dir() else 0

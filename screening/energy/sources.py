@@ -1,0 +1,163 @@
+"""Named energy sources behind one interface: each gives an ASE calculator (loaded once per process),
+an identifier with model name and version for caching and provenance, and the elements it handles."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from ase.calculators.calculator import Calculator
+from monty.json import MSONable
+from pymatgen.core import Element
+
+from screening.energy.cache import ResultCache
+from screening.errors import ConfigError, UnsupportedElementError
+from structures.cache_files import cache_root
+
+logger = logging.getLogger(__name__)
+
+# ASE's EMT has parameters for these elements only (ase/calculators/emt.py, Jacobsen et al. 1996).
+EMT_ELEMENTS = frozenset({"H", "C", "N", "O", "Al", "Ni", "Cu", "Pd", "Ag", "Pt", "Au"})
+
+
+@dataclass(frozen=True)
+class _Builtin:
+    """How to load one named energy source."""
+
+    description: str
+    package: str
+    load: Callable[[str], Calculator]
+    elements: Callable[[Calculator], frozenset[str] | None]
+
+
+def _sevennet(model: str, modal: str | None = None) -> Callable[[str], Calculator]:
+    def load(device: str) -> Calculator:
+        from sevenn.calculator import SevenNetCalculator
+
+        options = {"modal": modal} if modal else {}
+        return SevenNetCalculator(model, device=device, **options)
+
+    return load
+
+
+def _sevennet_elements(calculator: Calculator) -> frozenset[str]:
+    return frozenset(Element.from_Z(int(z)).symbol for z in calculator.type_map)
+
+
+def _chgnet(device: str) -> Calculator:
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    return CHGNetCalculator(use_device=device)
+
+
+def _emt(device: str) -> Calculator:
+    from ase.calculators.emt import EMT
+
+    return EMT()
+
+
+BUILTIN_SOURCES: dict[str, _Builtin] = {
+    "sevennet": _Builtin("SevenNet-0 (11Jul2024), trained on MPtrj (PBE/PBE+U)", "sevenn", _sevennet("7net-0"),
+                         _sevennet_elements),
+    "sevennet-mf": _Builtin("SevenNet-MF-0, PBE modality", "sevenn", _sevennet("7net-mf-0", "PBE"),
+                            _sevennet_elements),
+    "sevennet-l3i5": _Builtin("SevenNet-l3i5 (l_max 3, 5 interaction layers), trained on MPtrj", "sevenn",
+                              _sevennet("7net-l3i5"), _sevennet_elements),
+    "chgnet": _Builtin("CHGNet 0.3.0 (its energies carry MP2020-like corrections implicitly)", "chgnet", _chgnet,
+                       lambda calc: frozenset(Element.from_Z(z).symbol for z in range(1, 95))),
+    "emt": _Builtin("ASE effective-medium theory (tests only: Al, Cu, Ni, Pd, Ag, Pt, Au, H, C, N, O)", "ase", _emt,
+                    lambda calc: EMT_ELEMENTS),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EnergySource(MSONable):
+    """An energy model: a built-in name (`sevennet`, `sevennet-mf`, `sevennet-l3i5`, `chgnet`, `emt`) or an ASE
+    calculator class by import path (`ase.calculators.vasp:Vasp`) with keyword arguments."""
+
+    name: str = "sevennet"
+    options: dict[str, Any] = field(default_factory=dict)
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.name not in BUILTIN_SOURCES and ":" not in self.name:
+            raise ConfigError(
+                f"unknown energy source {self.name!r}; use one of {', '.join(BUILTIN_SOURCES)} "
+                "or an import path such as 'ase.calculators.vasp:Vasp'"
+            )
+
+    @property
+    def package_version(self) -> str:
+        """Version of the package that provides the model (part of every cache key)."""
+        package = BUILTIN_SOURCES[self.name].package if self.name in BUILTIN_SOURCES else self.name.split(".")[0]
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "unknown"
+
+    @property
+    def id(self) -> str:
+        """Model, version and options in one string: equal ids mean interchangeable energies."""
+        options = json.dumps(self.options, sort_keys=True, default=str) if self.options else ""
+        return f"{self.name}@{self.package_version}{options}"
+
+    @property
+    def description(self) -> str:
+        """A human-readable line about the model."""
+        return BUILTIN_SOURCES[self.name].description if self.name in BUILTIN_SOURCES else f"ASE calculator {self.name}"
+
+    def calculator(self) -> Calculator:
+        """The ASE calculator; loaded once per process and shared (models are large)."""
+        return _load_calculator(self.name, json.dumps(self.options, sort_keys=True, default=str), self.device)
+
+    def supported_elements(self) -> frozenset[str] | None:
+        """Elements the model was trained or parametrised for; None when unknown (user calculators).
+        Kept on disk per model id, so that checking a screen does not load a model it may not need."""
+        if self.name not in BUILTIN_SOURCES:
+            return None
+        models = ResultCache(cache_root() / "models")
+        key = "elements-" + hashlib.sha256(self.id.encode()).hexdigest()[:24]
+        if (known := models.get(key)) is not None:
+            return frozenset(known)
+        elements = BUILTIN_SOURCES[self.name].elements(self.calculator())
+        models.put(key, sorted(elements))
+        return elements
+
+    def check_available(self) -> None:
+        """Raise ConfigError now if a calculator given by import path cannot be imported."""
+        if self.name not in BUILTIN_SOURCES:
+            calculator_class(self.name)
+
+    def check_elements(self, elements: Iterable[str], what: str = "") -> None:
+        """Raise UnsupportedElementError naming the elements the model cannot handle."""
+        supported = self.supported_elements()
+        if supported is None:
+            return
+        missing = sorted(set(elements) - supported)
+        if missing:
+            subject = f" in {what}" if what else ""
+            raise UnsupportedElementError(f"energy source {self.name!r} cannot handle {', '.join(missing)}{subject}")
+
+
+@cache
+def _load_calculator(name: str, options_json: str, device: str) -> Calculator:
+    logger.info("loading energy source %s", name)
+    if name in BUILTIN_SOURCES:
+        return BUILTIN_SOURCES[name].load(device)
+    return calculator_class(name)(**json.loads(options_json))
+
+
+def calculator_class(import_path: str) -> type[Calculator]:
+    """The class named by 'module:Class', imported (not instantiated)."""
+    module_name, _, class_name = import_path.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"cannot import ASE calculator {import_path!r}: {exc}") from exc

@@ -1,0 +1,113 @@
+"""The energy model of a run in one object: energy source, relaxation and phonon settings, and whether
+fitted corrections are applied. It computes a set of library phases together with everything their
+energies need (element references, the H2 molecule, the corrections' training compounds)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+
+from monty.json import MSONable
+from pymatgen.core import Structure
+
+from screening.energy.cache import ResultCache, default_cache_dir
+from screening.energy.phase_results import PhaseFailure, PhaseResult, VibrationFunction, compute_or_report
+from screening.energy.phonons import PhononResult, PhononSettings, compute_phonons
+from screening.energy.relax import RelaxSettings
+from screening.energy.sources import EnergySource
+from screening.thermo.corrections import CorrectionScheme, fit_corrections, load_training_set
+from screening.thermo.phase_set import PhaseSet
+from structures.library import PhaseLibrary, default_library
+from structures.phase import Phase
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class EnergyModel(MSONable):
+    """Default: SevenNet-0, zero-point and 298 K vibrational enthalpies from phonopy, and corrections
+    fitted on experimental formation enthalpies. `with_vibrations=False` is the fast static mode."""
+
+    source: EnergySource = field(default_factory=EnergySource)
+    relax_settings: RelaxSettings = field(default_factory=RelaxSettings)
+    phonon_settings: PhononSettings = field(default_factory=lambda: PhononSettings.for_purpose("zero_point"))
+    with_vibrations: bool = True
+    with_corrections: bool = True
+
+    def phases_needed(self, phases: Iterable[Phase], library: PhaseLibrary) -> list[Phase]:
+        """The phases plus what their energies need (see `phases_needed`)."""
+        return phases_needed(phases, library, self.with_corrections)
+
+    def vibrations(self, cache: ResultCache) -> VibrationFunction | None:
+        """The phonon calculation of this model (cached), or None in the static mode."""
+        return phonon_function(self.phonon_settings, cache) if self.with_vibrations else None
+
+    def compute(
+        self,
+        phases: Iterable[Phase],
+        cache: ResultCache | None = None,
+        library: PhaseLibrary | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> ComputedPhases:
+        """The phases (and everything they need) computed, corrections fitted, failures reported.
+        A phase that fails (unsupported element, rejected relaxation) is reported, never used."""
+        library = library or default_library()
+        cache = cache or ResultCache(default_cache_dir())
+        vibrations = self.vibrations(cache)
+        outcomes = []
+        for phase in self.phases_needed(phases, library):
+            if progress is not None:
+                progress(phase.name)
+            outcomes.append(compute_or_report(phase, self.source, self.relax_settings, cache, vibrations))
+        return assemble_phases(outcomes, self.with_vibrations, self.with_corrections)
+
+
+@dataclass
+class ComputedPhases(MSONable):
+    """What an energy model made of a set of phases: the phase set, the fitted corrections (None when
+    not asked for) and the phases that failed, by name, with the reason."""
+
+    phase_set: PhaseSet
+    corrections: CorrectionScheme | None
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def assemble_phases(
+    outcomes: Iterable[PhaseResult | PhaseFailure], with_vibrations: bool, with_corrections: bool
+) -> ComputedPhases:
+    """One phase set from computed phases (failures set aside), with corrections fitted when asked."""
+    outcomes = list(outcomes)
+    results = [o for o in outcomes if isinstance(o, PhaseResult)]
+    failed = {o.name: o.reason for o in outcomes if isinstance(o, PhaseFailure)}
+    phase_set = PhaseSet.of(results, with_vibrations)
+    corrections = fit_corrections(phase_set, load_training_set()) if with_corrections else None
+    return ComputedPhases(phase_set, corrections, failed)
+
+
+def phases_needed(phases: Iterable[Phase], library: PhaseLibrary, with_corrections: bool) -> list[Phase]:
+    """The phases plus element references, the H2 molecule and (with corrections) the training set."""
+    wanted = {p.name: p for p in phases}
+    if with_corrections:
+        for compound in load_training_set():
+            if compound.phase in library:
+                wanted.setdefault(compound.phase, library.get(compound.phase))
+    elements = {el.symbol for p in wanted.values() for el in p.composition}
+    for element in sorted(elements - {"H"}):
+        for phase in library.in_chemical_system([element]):
+            wanted.setdefault(phase.name, phase)
+    h2 = library.get("H2")
+    wanted.setdefault(h2.name, h2)
+    return list(wanted.values())
+
+
+def phonon_function(settings: PhononSettings, cache: ResultCache) -> VibrationFunction:
+    """Phonons with these settings, cached, in the form `compute_phase` takes."""
+    return partial(_phonons, settings=settings, cache=cache)
+
+
+def _phonons(
+    structure: Structure, source: EnergySource, is_molecule: bool, settings: PhononSettings, cache: ResultCache
+) -> PhononResult:
+    return compute_phonons(structure, source, settings, cache, is_molecule=is_molecule)
