@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 
 from screening.energy.sources import EnergySource
-from screening.screen.hydrogen import run_screen
-from screening.screen.ranking import RankingCriteria
+from screening.screen.criteria import RankingCriteria
+from screening.screen.hydrogen import HydrogenStorageScreen
+from screening.screen.run import run_screen
 from screening.thermo.model import EnergyModel
 from structures.materials_project import MaterialsProjectStructures
 
@@ -30,15 +31,15 @@ ADDITIVES = (
     "CaH2", "MgH2", "LiH", "NaH", "LiNH2", "LiAlH4", "AlH3",
 )  # fmt: skip
 INTENDED = {
-    ("MgH2", "Si"): "2 MgH2 + Si -> Mg2Si + 2 H2",
-    ("MgH2", "Ge"): "2 MgH2 + Ge -> Mg2Ge + 2 H2",
-    ("MgH2", "Cu"): "3 MgH2 + MgCu2 -> 2 Mg2Cu + 3 H2",
-    ("LiBH4", "MgH2"): "2 LiBH4 + MgH2 -> 2 LiH + MgB2 + 4 H2",
-    ("LiBH4", "CaH2"): "6 LiBH4 + CaH2 -> CaB6 + 6 LiH + 10 H2",
-    ("LiBH4", "Al"): "2 LiBH4 + Al -> 2 LiH + AlB2 + 3 H2",
-    ("LiBH4", "Cr"): "2 LiBH4 + Cr -> CrB2 + 2 LiH + 3 H2",
-    ("LiBH4", "LiAlH4"): "2 LiBH4 + LiAlH4 -> 3 LiH + AlB2 + 4.5 H2",
-    ("LiBH4", "LiNH2"): "LiBH4 + 2 LiNH2 -> Li3BN2 + 4 H2",
+    "MgH2 + Si": "2 MgH2 + Si -> Mg2Si + 2 H2",
+    "MgH2 + Ge": "2 MgH2 + Ge -> Mg2Ge + 2 H2",
+    "MgH2 + Cu": "3 MgH2 + MgCu2 -> 2 Mg2Cu + 3 H2",
+    "LiBH4 + MgH2": "2 LiBH4 + MgH2 -> 2 LiH + MgB2 + 4 H2",
+    "LiBH4 + CaH2": "6 LiBH4 + CaH2 -> CaB6 + 6 LiH + 10 H2",
+    "LiBH4 + Al": "2 LiBH4 + Al -> 2 LiH + AlB2 + 3 H2",
+    "LiBH4 + Cr": "2 LiBH4 + Cr -> CrB2 + 2 LiH + 3 H2",
+    "LiBH4 + LiAlH4": "2 LiBH4 + LiAlH4 -> 3 LiH + AlB2 + 4.5 H2",
+    "LiBH4 + LiNH2": "LiBH4 + 2 LiNH2 -> Li3BN2 + 4 H2",
 }
 
 
@@ -53,10 +54,11 @@ def main() -> None:
     model = EnergyModel(EnergySource(args.source), with_vibrations=not args.static)
     criteria = RankingCriteria()
     materials_project = MaterialsProjectStructures() if os.environ.get("MP_API_KEY") else None
-    ranked, pairs, failed = run_screen(
-        HOSTS, ADDITIVES, model, criteria, intended=INTENDED, progress=lambda n: logging.info("computing %s", n),
-        materials_project=materials_project,
-    )  # fmt: skip
+    screen = HydrogenStorageScreen(list(HOSTS), list(ADDITIVES), intended=INTENDED, criteria=criteria)
+    run = run_screen(
+        screen, model, materials_project=materials_project, progress=lambda n: logging.info("computing %s", n)
+    )
+    ranked, failed = run.ranked, run.failed
     for host in HOSTS:
         print(f"\n== {host}: top {args.top} (T(1 bar) window {criteria.t_min_k:.0f}-{criteria.t_max_k:.0f} K) ==")
         print(f"{'#':>2} {'additive':<8} {'ratio':>6} {'dH':>6} {'sigma':>5} {'T1bar K':>8} {'wt%':>5} {'dV%':>6} "
@@ -71,15 +73,13 @@ def main() -> None:
     print("\nreview destabilizers:")
     for host, additive in [("MgH2", "Si"), ("MgH2", "Ge"), ("LiBH4", "MgH2"), ("LiBH4", "CaH2"), ("LiBH4", "Al"),
                            ("LiBH4", "Cr")]:  # fmt: skip
-        pair = next((p for p in pairs if (p.host, p.additive) == (host, additive)), None)
-        step = pair.path.first_release if pair else None
-        if step is None:
+        c = next((c for c in ranked.candidates if (c.host, c.additive) == (host, additive)), None)
+        if c is None or c.step < 1:
             print(f"  {host} + {additive}: no release step ({failed.get(f'{host} + {additive}', 'see log')})")
             continue
-        rank = next((c.rank for c in ranked.candidates if (c.host, c.additive) == (host, additive)), None)
         print(
-            f"  {host} + {pair.best_ratio:g} {additive}: rank {rank}, dH {step.dh_kj_per_mol_h2:.1f} kJ/mol H2, "
-            f"{step.h2_wt_pct:.2f} wt%, {step.reaction}; flags: {', '.join(step.flags) or '-'}"
+            f"  {c.label}: rank {c.rank}, dH {c.dh_kj_per_mol_h2:.1f} kJ/mol H2, "
+            f"{c.h2_wt_pct:.2f} wt%, {c.reaction}; flags: {', '.join(c.flags) or '-'}"
         )
     print(f"\nphases not computed: {failed or 'none'}; wall time {time.perf_counter() - started:.0f} s")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

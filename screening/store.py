@@ -1,24 +1,27 @@
-"""The results store: where finished screening runs are kept and queried. A run is two documents, the
-full results (ranked list, every reaction, anodes, failures) and a small run record written last, so a
-run that died before its end leaves nothing that a query would show. Stores are maggma stores:
-montydb (sqlite files, no server) in the user's data directory by default, or MongoDB."""
+"""The results store: where finished screening runs are kept and queried; the only module that talks to maggma.
+
+A run is two documents: the full results (`ScreenRun`: ranked list, every reaction, anodes, failures) in the
+`results` collection, and a small `RunRecord` in `runs`, written last, so a run that died before its end leaves
+nothing a query would show. Both are in the layout of jobflow's additional stores, `{"blob_uuid", "data", ...}`,
+because they reach the store as routed job outputs (`workflows.analysis_makers`); `save` writes the same layout
+for runs made without jobflow. Stores are montydb (sqlite files, no server) in the user's data directory by
+default, or MongoDB."""
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 from maggma.core import Store
 from maggma.stores import MongoStore, MontyStore
 from monty.json import MontyDecoder, MSONable
 
 from screening.errors import ConfigError, UnknownPhaseError
-from screening.screen.documents import ScreenRun
+from screening.screen.documents import RunRecord, ScreenRun
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +83,8 @@ class StoreLocation(MSONable):
 
 
 class ResultsStore:
-    """Finished runs: save, list, load the newest for a host. Built on two maggma stores, `runs` (one
-    small record per run) and `results` (one document per run with everything it found)."""
+    """Finished runs: list, load the newest (of a host), save one made without jobflow. Built on two maggma
+    stores, `runs` (one small record per run) and `results` (one document per run with everything it found)."""
 
     def __init__(self, runs: Store, results: Store, where: str = "") -> None:
         self.runs = runs
@@ -106,71 +109,38 @@ class ResultsStore:
         self.results.close()
 
     def save(self, run: ScreenRun) -> None:
-        """Write the results, then the run record that makes them visible."""
-        self.results.update([{"run_id": run.run_id, "run": run.as_dict()}], key="run_id")
-        self.runs.update([run.record()], key="run_id")
+        """Write a run made without jobflow: the results, then the run record that makes them visible."""
+        self.results.update([blob_document(run)], key="blob_uuid")
+        self.runs.update([blob_document(run.record())], key="blob_uuid")
         logger.info("stored run %s in %s", run.run_id, self.where)
 
-    def records(self, host: str | None = None) -> list[dict[str, Any]]:
+    def records(self, host: str | None = None) -> list[RunRecord]:
         """Run records, newest first, optionally only runs that screened `host`."""
-        criteria = {"hosts": host} if host else {}
-        records = [{k: v for k, v in r.items() if k != "_id"} for r in self.runs.query(criteria=criteria)]
-        return sorted(records, key=lambda r: r["finished_utc"], reverse=True)
+        criteria = {"data.hosts": host} if host else {}
+        records = [_decoded(doc) for doc in self.runs.query(criteria=criteria, properties=["data"])]
+        return sorted(records, key=lambda r: r.finished_utc, reverse=True)
 
     def load(self, run_id: str | None = None, host: str | None = None) -> ScreenRun:
         """A run by id (a unique prefix is enough), or the newest run (of `host` when given)."""
         records = self.records(host)
         if run_id:
-            records = [r for r in records if r["run_id"].startswith(run_id)]
+            records = [r for r in records if r.run_id.startswith(run_id)]
             if len(records) > 1:
-                raise ConfigError(f"run id {run_id!r} is ambiguous: {', '.join(r['run_id'] for r in records)}")
+                raise ConfigError(f"run id {run_id!r} is ambiguous: {', '.join(r.run_id for r in records)}")
         if not records:
             what = f"run {run_id!r}" if run_id else "finished run" + (f" with host {host}" if host else "")
             raise UnknownPhaseError(f"no {what} in the store at {self.where}")
-        document = self.results.query_one({"run_id": records[0]["run_id"]})
-        return MontyDecoder().process_decoded(document["run"])
+        document = self.results.query_one({"data.provenance.run_id": records[0].run_id}, properties=["data"])
+        if document is None:
+            raise UnknownPhaseError(f"run {records[0].run_id} is listed but its results are not in {self.where}")
+        return _decoded(document)
 
 
-REACTION_COLUMNS = (
-    "host",
-    "additive",
-    "additive_per_host_mol",
-    "step",
-    "reaction",
-    "h2_released_mol",
-    "dh_kj_per_mol_h2",
-    "sigma_kj_per_mol_h2",
-    "ds_j_per_mol_h2_k",
-    "t_1bar_k",
-    "sigma_t_1bar_k",
-    "t_1bar_bound_k",
-    "h2_wt_pct",
-    "h2_kg_per_m3",
-    "volume_change_pct",
-    "energy_source_id",
-    "with_vibrations",
-    "flags",
-)
+def blob_document(document: MSONable) -> dict[str, Any]:
+    """A document in the layout jobflow gives the outputs it routes to an additional store."""
+    data = document.as_dict()
+    return {"blob_uuid": uuid4().hex, "@module": data["@module"], "@class": data["@class"], "data": data}
 
 
-def reaction_rows(run: ScreenRun) -> list[dict[str, Any]]:
-    """Every reaction of a run as a flat row with the run's provenance."""
-    provenance = {k: getattr(run.provenance, k) for k in ("run_id", "config_hash", "code_version")}
-    provenance["finished_utc"] = run.finished_utc
-    rows = []
-    for reaction in run.reactions:
-        row = {column: getattr(reaction, column) for column in REACTION_COLUMNS}
-        row["flags"] = ";".join(reaction.flags)
-        rows.append(row | provenance)
-    return rows
-
-
-def rows_as_csv(rows: list[dict[str, Any]]) -> str:
-    """Rows (dicts with the same keys) as CSV text with a header."""
-    if not rows:
-        return ""
-    stream = io.StringIO()
-    writer = csv.DictWriter(stream, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return stream.getvalue()
+def _decoded(document: dict[str, Any]) -> Any:
+    return MontyDecoder().process_decoded(document["data"])

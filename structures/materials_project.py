@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import re
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,12 +24,12 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from monty.json import MontyEncoder, MSONable
+from monty.json import MSONable
 from pymatgen.core import Element, Structure
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-from structures.cache_files import cache_root
+from structures.cache_files import cache_root, write_json_atomically
 from structures.errors import FormulaError, MaterialsProjectError
 from structures.imported import StructureSnapshot, ordered_structure
 from structures.phase import Phase
@@ -112,22 +111,6 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def write_json_atomically(path: Path, payload: Any) -> None:
-    """Write JSON to a temporary file beside `path`, then rename it into place: a reader sees the old file
-    or the whole new one, never half of one, even if the process dies while writing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with temporary.open("x", encoding="utf-8") as handle:  # mode from the umask, as for any other file
-            json.dump(payload, handle, cls=MontyEncoder)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 @dataclass(frozen=True)
 class MaterialsProjectRecord(MSONable):
     """One Materials Project material: its relaxed structure and MP's energies (eV/atom) for one thermo
@@ -188,6 +171,7 @@ def record_to_phase(record: MaterialsProjectRecord) -> Phase:
         ),
         tags=("materials-project",),
         space_group=space_group,
+        material_id=record.material_id,
         note=(
             f"MP {record.thermo_type or '?'} energies ({record.run_type or '?'} entry); "
             f"{record.energy_above_hull_ev_per_atom:.3f} eV/atom above MP's hull"

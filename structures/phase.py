@@ -52,6 +52,7 @@ class Phase(MSONable):
     experimental_space_group: str = ""
     temperature_k: float | None = None
     note: str = ""
+    material_id: str = ""  # the Materials Project id of this polymorph, where one is known
 
     def __post_init__(self) -> None:
         unknown = set(self.tags) - TAGS

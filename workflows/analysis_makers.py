@@ -1,24 +1,22 @@
-"""Makers from computed phases to a stored run: assemble the phase set (and fit corrections), find the
-release path of each host + additive pair (or convert each hydride with Li), rank, and store the run.
-Each job is one call into `screening`."""
+"""Makers from computed phases to a stored run: assemble the phase set (and fit corrections), analyse one target
+of the screen (a host + additive pair, or a hydride against Li), finish the run, and record it. Each job is one
+call into the screen's plan (`screening.screen`), the same calls the library's `run_screen` makes.
+
+Results reach the results collections as job outputs only: the finished `ScreenRun` is routed by jobflow to the
+additional store `results`, its `RunRecord` (a later job, so it is written last) to `runs`. No job writes to a
+store itself, which is what lets the same flow run under jobflow-remote, where a job's store is a per-job file."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from jobflow import JobConfig, Maker, job
+from jobflow import Maker, job
 
 from screening.energy.phase_results import PhaseFailure, PhaseResult
-from screening.reactions.anodes import AnodeCriteria, ConversionAnode
-from screening.screen.anode import anode_run, screen_anode
-from screening.screen.documents import PairFailure, PairResult, RunProvenance, ScreenRun
-from screening.screen.hydrogen import screen_run, screen_system
-from screening.screen.ranking import RankingCriteria
+from screening.screen.documents import RunProvenance, RunRecord, ScreenRun
+from screening.screen.run import Screen
+from screening.store import RESULTS, RUNS
 from screening.thermo.model import ComputedPhases, assemble_phases
-from workflows.stores import results_store_of
-
-# the ranking jobs write the finished run into the results collections of the store they run against
-STORING = JobConfig(expose_store=True)
 
 
 @dataclass
@@ -26,72 +24,45 @@ class PhaseSetMaker(Maker):
     """All computed phases of a run as one phase set, with the energy corrections fitted when asked."""
 
     name: str = "phase set"
-    with_vibrations: bool = True
     with_corrections: bool = True
 
     @job
-    def make(self, outcomes: list[PhaseResult | PhaseFailure]) -> ComputedPhases:
-        """The phase-set job."""
-        return assemble_phases(outcomes, self.with_vibrations, self.with_corrections)
+    def make(self, outcomes: list[PhaseResult | PhaseFailure], with_phonons: bool) -> ComputedPhases:
+        """The phase-set job; `with_phonons` comes from the flow (whether it has a phonon maker)."""
+        return assemble_phases(outcomes, with_phonons, self.with_corrections)
 
 
 @dataclass
-class ReleasePathMaker(Maker):
-    """The thermodynamic H2-release path of one host + additive pair, at the searched (or given) ratios."""
+class AnalysisMaker(Maker):
+    """One target of a screen: the release path of a host + additive pair, or a hydride's conversion with Li."""
 
-    name: str = "release path"
-    criteria: RankingCriteria = field(default_factory=RankingCriteria)
-    ratios: list[float] = field(default_factory=list)
+    name: str = "analysis"
 
     @job
-    def make(
-        self, computed: ComputedPhases, host: str, additive: str, intended_reaction: str = ""
-    ) -> PairResult | PairFailure:
-        """The release-path job of one pair."""
-        return screen_system(host, additive, computed, self.criteria, self.ratios or None, intended_reaction)
+    def make(self, screen: Screen, computed: ComputedPhases, target: object) -> object:
+        """The analysis job of one target (a `PairResult`/`ConversionAnode`, or a failure document)."""
+        return screen.analyse(target, computed)
 
 
 @dataclass
-class AnodeMaker(Maker):
-    """The conversion of one hydride with lithium: capacity, voltage vs Li/Li+, volume change."""
-
-    name: str = "anode"
-
-    @job
-    def make(self, computed: ComputedPhases, hydride: str) -> ConversionAnode | PairFailure:
-        """The anode job of one hydride."""
-        return screen_anode(hydride, computed)
-
-
-@dataclass
-class RankingMaker(Maker):
-    """Rank the pairs of a hydrogen-storage screen and store the run in the job store's results."""
+class FinishMaker(Maker):
+    """Rank the outcomes of a screen into the finished run; jobflow stores it in the `results` collection."""
 
     name: str = "rank"
-    criteria: RankingCriteria = field(default_factory=RankingCriteria)
 
-    @job(config=STORING)
-    def make(
-        self, outcomes: list[PairResult | PairFailure], computed: ComputedPhases, provenance: RunProvenance
-    ) -> ScreenRun:
-        """The ranking job: the finished run, saved before it is returned."""
-        run = screen_run(outcomes, computed.failed, self.criteria, provenance)
-        results_store_of().save(run)
-        return run
+    @job(**{RESULTS: ScreenRun})
+    def make(self, screen: Screen, outcomes: list, computed: ComputedPhases, provenance: RunProvenance) -> ScreenRun:
+        """The finishing job: the finished run."""
+        return screen.finish(outcomes, computed.failed, provenance)
 
 
 @dataclass
-class AnodeRankingMaker(Maker):
-    """Rank the anodes of an anode screen and store the run in the job store's results."""
+class RecordMaker(Maker):
+    """The run record that makes a finished run visible; jobflow stores it in the `runs` collection."""
 
-    name: str = "rank anodes"
-    criteria: AnodeCriteria = field(default_factory=AnodeCriteria)
+    name: str = "record"
 
-    @job(config=STORING)
-    def make(
-        self, outcomes: list[ConversionAnode | PairFailure], computed: ComputedPhases, provenance: RunProvenance
-    ) -> ScreenRun:
-        """The anode ranking job: the finished run, saved before it is returned."""
-        run = anode_run(outcomes, computed.failed, self.criteria, provenance)
-        results_store_of().save(run)
-        return run
+    @job(**{RUNS: RunRecord})
+    def make(self, run: ScreenRun) -> RunRecord:
+        """The last job of a run."""
+        return run.record()

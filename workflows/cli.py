@@ -1,6 +1,7 @@
-"""The `hydride-screen` command line. Only this module prints; user mistakes become one line on stderr and
-exit code 2, never a traceback. Exit codes of `run` for schedulers: 0 run stored (phases or pairs that failed
-are listed on stderr; with --strict they give 3), 2 bad input (nothing written), 1 run did not finish."""
+"""The `hydride-screen` command line. Only this module prints. A user mistake (any `HydrideScreenError`) becomes one
+line on stderr and exit code 2, never a traceback. Exit codes of `run` for schedulers: 0 run stored (phases or
+pairs that failed are listed on stderr; with --strict they give 3), 2 bad input (nothing written), 1 the run did
+not finish."""
 
 from __future__ import annotations
 
@@ -8,34 +9,68 @@ import json
 import logging
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from pymatgen.io.cif import CifWriter
-from pymatgen.io.vasp import Poscar
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 from scipy.constants import zero_Celsius
 
+from screening.energy.sources import ENERGY_SOURCES
 from screening.errors import ConfigError, HydrideScreenError, MaterialsProjectError
 from screening.reactions.anodes import ConversionAnode
 from screening.reactions.result import ReactionResult
+from screening.report.tables import (
+    ANODE_COLUMNS,
+    anode_row,
+    candidate_columns,
+    candidate_row,
+    rows_as_csv,
+    run_rows,
+)
 from screening.screen.documents import ScreenRun
 from screening.screen.ranking import RankedCandidate
-from screening.store import ResultsStore, StoreLocation, reaction_rows, rows_as_csv
+from screening.store import ResultsStore, StoreLocation
 from structures.library import default_library
 from structures.phase import Phase
 from workflows.config import DEFAULT_SCREEN, ScreenConfig
 from workflows.run import RunSummary, run_screen_locally
 
-app = typer.Typer(
+EXIT_BAD_INPUT = 2
+EXIT_NOT_FINISHED = 1
+EXIT_FAILURES = 3
+
+
+class HydrideScreenApp(typer.Typer):
+    """The Typer app, with every `HydrideScreenError` a command lets through reported as one line (exit 2)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except HydrideScreenError as error:
+            typer.echo(f"error: {error}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+
+app = HydrideScreenApp(
     help="Screen additives that destabilize light-metal hydrides, and hydride conversion anodes.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+SOURCE_NAMES = ", ".join(ENERGY_SOURCES)
+
+
+def echo_table(headings: Sequence[str], rows: Sequence[Sequence[str]], title: str = "") -> None:
+    """A plain-text table (rich, no colour, as wide as it needs) on stdout."""
+    table = Table(*headings, title=title or None, box=None, pad_edge=False, title_justify="left")
+    for row in rows:
+        table.add_row(*row)
+    Console(width=400, no_color=True, highlight=False).print(table)
 
 
 class StructureFormat(StrEnum):
@@ -47,10 +82,12 @@ class StructureFormat(StrEnum):
     json = "json"
 
 
-def fail(error: Exception) -> None:
-    """Report a user-facing error in one line and exit non-zero."""
-    typer.echo(f"error: {error}", err=True)
-    raise typer.Exit(code=2)
+class TableFormat(StrEnum):
+    """Machine formats of the query commands."""
+
+    text = "text"
+    json = "json"
+    csv = "csv"
 
 
 def phase_summary(phase: Phase) -> dict[str, object]:
@@ -70,6 +107,9 @@ def phase_summary(phase: Phase) -> dict[str, object]:
 
 def structure_text(phase: Phase, fmt: StructureFormat) -> str:
     """One phase's structure in the requested format."""
+    from pymatgen.io.cif import CifWriter
+    from pymatgen.io.vasp import Poscar
+
     structure = phase.build()
     if fmt is StructureFormat.cif:
         return str(CifWriter(structure, symprec=0.01 if phase.space_group else None))
@@ -84,6 +124,14 @@ def structure_text(phase: Phase, fmt: StructureFormat) -> str:
     )
 
 
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False) -> None:
+    """Set up logging for the library code; third-party warnings only with --verbose."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    if not verbose:
+        warnings.simplefilter("ignore")
+
+
 @app.command()
 def phases(
     show: Annotated[str | None, typer.Option(help="Print one phase's structure (name, alias or formula).")] = None,
@@ -93,30 +141,34 @@ def phases(
 ) -> None:
     """List the phase library with provenance, or print one structure."""
     library = default_library()
-    try:
-        if show is not None:
-            typer.echo(structure_text(library.get(show), fmt))
-            return
-        selected = library.with_tag(tag) if tag else list(library)
-    except HydrideScreenError as error:
-        fail(error)
-    rows = [phase_summary(p) for p in selected]
+    if show is not None:
+        typer.echo(structure_text(library.get(show), fmt))
+        return
+    rows = [phase_summary(p) for p in (library.with_tag(tag) if tag else library)]
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return
-    typer.echo(f"{'name':<22} {'formula':<12} {'space group':<12} {'atoms':>5}  source")
-    for row in rows:
-        name, formula, group = row["name"], row["formula"], row["space_group"]
-        typer.echo(f"{name:<22} {formula:<12} {group:<12} {row['atoms']:>5}  {row['source']}")
+    cells = [[r["name"], r["formula"], r["space_group"], str(r["atoms"]), r["source"]] for r in rows]
+    echo_table(["name", "formula", "space group", "atoms", "source"], cells)
     typer.echo(f"{len(rows)} phases")
+
+
+@app.command()
+def sources(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """The named energy sources ([energy] source = ...); any ASE calculator also works by import path."""
+    rows = [{"name": e.name, "package": e.package, "database": e.is_database, "description": e.description}
+            for e in ENERGY_SOURCES.values()]  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    echo_table(["name", "package", "description"], [[r["name"], r["package"], r["description"]] for r in rows])
+    typer.echo('or any ASE calculator by import path, e.g. source = "ase.calculators.vasp:Vasp" + [energy.options]')
 
 
 @app.command()
 def anode(
     hydride: Annotated[str, typer.Argument(help="The hydride to lithiate, e.g. MgH2.")],
-    source: Annotated[
-        str, typer.Option(help="Energy source (sevennet, sevennet-mf, sevennet-l3i5, chgnet, emt, import path).")
-    ] = "sevennet",
+    source: Annotated[str, typer.Option(help=f"Energy source ({SOURCE_NAMES}, or an import path).")] = "sevennet",
     static: Annotated[bool, typer.Option("--static", help="Static energies only (no phonons): faster.")] = False,
     corrections: Annotated[bool, typer.Option(help="Apply the fitted energy corrections.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
@@ -128,13 +180,10 @@ def anode(
     from structures.candidates import anode_phases
 
     library = default_library()
-    try:
-        start = library.get(hydride)
-        model = EnergyModel(EnergySource(source), with_vibrations=not static, with_corrections=corrections)
-        computed = model.compute(anode_phases(start.name, library), library=library)
-        result = conversion_anode(start.formula, computed.phase_set, computed.corrections)
-    except HydrideScreenError as error:
-        fail(error)
+    start = library.get(hydride)
+    model = EnergyModel(EnergySource(source), with_vibrations=not static, with_corrections=corrections)
+    computed = model.compute(anode_phases(start.name, library), library=library)
+    result = conversion_anode(start.formula, computed.phase_set, computed.corrections)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=1, default=str))
         return
@@ -142,16 +191,7 @@ def anode(
     typer.echo(f"capacity       {result.capacity_mah_per_g:8.1f} mAh/g")
     typer.echo(f"average voltage{result.voltage_v:8.3f} V")
     typer.echo(f"volume change  {result.volume_change_pct:+8.1f} % (solids, relative to the hydride)")
-    for step in result.steps:
-        typer.echo(f"  {step.voltage_v:6.3f} V  {step.capacity_mah_per_g:7.1f} mAh/g  {step.reaction}")
-
-
-@app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False) -> None:
-    """Set up logging for the library code; third-party warnings only with --verbose."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
-    if not verbose:
-        warnings.simplefilter("ignore")
+    _echo_anode_steps(result)
 
 
 StoreOption = Annotated[
@@ -161,14 +201,6 @@ StoreOption = Annotated[
     ),
 ]
 RunOption = Annotated[str | None, typer.Option("--run", help="Run id (a unique prefix is enough); default: latest.")]
-
-
-class TableFormat(StrEnum):
-    """Machine formats of the query commands."""
-
-    text = "text"
-    json = "json"
-    csv = "csv"
 
 
 def store_location(store: str | None) -> StoreLocation:
@@ -184,44 +216,20 @@ def load_run(store: str | None, run_id: str | None, host: str | None = None) -> 
         return results.load(run_id, host)
 
 
-def candidate_row(candidate: RankedCandidate) -> dict[str, object]:
-    """One ranked candidate as a flat row with units in the column names."""
-    row = {k: v for k, v in candidate.as_dict().items() if not k.startswith("@")}
-    row["flags"] = ";".join(candidate.flags)
-    row["t_1bar_c"] = None if candidate.t_1bar_k is None else round(candidate.t_1bar_k - zero_Celsius, 1)
-    for key in ("missing_data", "reasons_filtered"):
-        row[key] = ";".join(row[key])
-    return row
-
-
-def anode_row(anode: ConversionAnode) -> dict[str, object]:
-    """One ranked conversion anode as a flat row."""
-    return {
-        "hydride": anode.hydride,
-        "capacity_mah_per_g": anode.capacity_mah_per_g,
-        "voltage_v": anode.voltage_v,
-        "volume_change_pct": anode.volume_change_pct,
-        "steps": len(anode.steps),
-        "flags": ";".join(anode.flags),
-    }
+def echo_rows(rows: list[dict[str, Any]], columns: Sequence[str], fmt: TableFormat) -> None:
+    """Print rows as JSON or CSV."""
+    if fmt is TableFormat.json:
+        typer.echo(json.dumps(rows, indent=1, default=str))
+    else:
+        typer.echo(rows_as_csv(rows, columns), nl=False)
 
 
 def _t(value_k: float | None) -> str:
-    return "   --  " if value_k is None else f"{value_k - zero_Celsius:6.0f} C"
+    return "--" if value_k is None else f"{value_k - zero_Celsius:.0f} C"
 
 
 def _flags(flags: list[str]) -> str:
     return f"  [{', '.join(flags)}]" if flags else ""
-
-
-def echo_rows(rows: list[dict[str, object]], fmt: TableFormat, text: Callable[[], None]) -> None:
-    """Print rows as JSON or CSV, or call `text` for the human table."""
-    if fmt is TableFormat.json:
-        typer.echo(json.dumps(rows, indent=1, default=str))
-    elif fmt is TableFormat.csv:
-        typer.echo(rows_as_csv(rows), nl=False)
-    else:
-        text()
 
 
 @app.command()
@@ -236,38 +244,46 @@ def top(
 ) -> None:
     """The best candidates of the latest run (of a host), from the store."""
     fmt = TableFormat.json if as_json else TableFormat.csv if as_csv else fmt
-    try:
-        screen_run = load_run(store, run, host)
-    except HydrideScreenError as error:
-        fail(error)
+    screen_run = load_run(store, run, host)
     if screen_run.ranked is None:
         anodes = screen_run.anodes[:n]
-        echo_rows([anode_row(a) for a in anodes], fmt, lambda: _print_anodes(screen_run, anodes))
+        if fmt is TableFormat.text:
+            _print_anodes(screen_run, anodes)
+        else:
+            echo_rows([anode_row(a) for a in anodes], ANODE_COLUMNS, fmt)
         return
     best = screen_run.ranked.top(n, host)
-    echo_rows([candidate_row(c) for c in best], fmt, lambda: _print_candidates(screen_run, best))
+    if fmt is TableFormat.text:
+        _print_candidates(screen_run, best)
+    else:
+        echo_rows([candidate_row(c) for c in best], candidate_columns(screen_run.ranked.criteria), fmt)
+
+
+def _run_title(screen_run: ScreenRun) -> str:
+    p = screen_run.provenance
+    return f"run {p.run_id} ({p.screen_name}, {screen_run.finished_utc}, {p.energy_source_id})"
 
 
 def _print_candidates(screen_run: ScreenRun, candidates: list[RankedCandidate]) -> None:
-    p = screen_run.provenance
-    typer.echo(f"run {p.run_id} ({p.screen_name}, {screen_run.finished_utc}, {p.energy_source_id})")
-    typer.echo(f"{'#':>3} {'mixture':<24} {'dH kJ/mol H2':>14} {'T(1 bar)':>9} {'wt% H2':>7} {'dV %':>7} {'score':>6}  "
-               "first release step  [flags of the mixture, all steps]")  # fmt: skip
-    for c in candidates:
-        dh = f"{c.dh_kj_per_mol_h2:6.1f} +/- {c.sigma_kj_per_mol_h2:4.1f}"
-        typer.echo(f"{c.rank:>3} {c.label:<24} {dh:>14} {_t(c.t_1bar_k):>9} {c.h2_wt_pct:7.2f} "
-                   f"{c.volume_change_pct:+7.1f} {c.score:6.2f}  {c.reaction}{_flags(c.flags)}")  # fmt: skip
+    """The ranked table: the columns every ranking shows, plus the number each further score term reads."""
+    shown = {"dh_kj_per_mol_h2", "t_1bar_k", "h2_wt_pct", "volume_change_pct"}
+    extra = [t for t in screen_run.ranked.criteria.terms if t.column and t.column not in shown]
+    headings = ["#", "mixture", "dH kJ/mol H2", "T(1 bar)", "wt% H2", "dV %", *(t.heading for t in extra), "score"]
+    rows = [
+        [str(c.rank), c.label, f"{c.dh_kj_per_mol_h2:.1f} +/- {c.sigma_kj_per_mol_h2:.1f}", _t(c.t_1bar_k),
+         f"{c.h2_wt_pct:.2f}", f"{c.volume_change_pct:+.1f}", *(f"{getattr(c, t.column):.1f}" for t in extra),
+         f"{c.score:.2f}", f"{c.reaction}{_flags(c.flags)}"]
+        for c in candidates
+    ]  # fmt: skip
+    echo_table([*headings, "first release step  [flags of the mixture, all steps]"], rows, _run_title(screen_run))
     if not candidates:
         typer.echo("no candidate passes the filters")
 
 
 def _print_anodes(screen_run: ScreenRun, anodes: list[ConversionAnode]) -> None:
-    p = screen_run.provenance
-    typer.echo(f"run {p.run_id} ({p.screen_name}, {screen_run.finished_utc}, {p.energy_source_id})")
-    typer.echo(f"{'hydride':<10} {'mAh/g':>8} {'V vs Li':>8} {'dV %':>7}  flags")
-    for a in anodes:
-        typer.echo(f"{a.hydride:<10} {a.capacity_mah_per_g:8.1f} {a.voltage_v:8.3f} {a.volume_change_pct:+7.1f}  "
-                   + ", ".join(a.flags))  # fmt: skip
+    rows = [[a.hydride, f"{a.capacity_mah_per_g:.1f}", f"{a.voltage_v:.3f}", f"{a.volume_change_pct:+.1f}",
+             ", ".join(a.flags)] for a in anodes]  # fmt: skip
+    echo_table(["hydride", "mAh/g", "V vs Li", "dV %", "flags"], rows, _run_title(screen_run))
 
 
 @app.command()
@@ -285,18 +301,15 @@ def show(
 ) -> None:
     """One candidate (why it ranks where it does, every step of its release path), or every mixture of a
     run in which a given reaction occurs."""
-    try:
-        host = what.split("+")[0].split("->")[0].split()[-1]
-        screen_run = load_run(store, run, None if "->" in what else host)
-        if "->" in what:
-            _show_reaction(screen_run.reactions_matching(what), as_json)
-            return
-        if screen_run.ranked is None:
-            _show_anode(screen_run.anode(host), as_json)
-            return
-        found = screen_run.candidate(what)
-    except HydrideScreenError as error:
-        fail(error)
+    host = what.split("+")[0].split("->")[0].split()[-1]
+    screen_run = load_run(store, run, None if "->" in what else host)
+    if "->" in what:
+        _show_reaction(screen_run.reactions_matching(what), as_json)
+        return
+    if screen_run.ranked is None:
+        _show_anode(screen_run.anode(host), as_json)
+        return
+    found = screen_run.candidate(what)
     steps = screen_run.steps_of(found)
     if as_json:
         document = {"candidate": found.as_dict(), "steps": [s.as_dict() for s in steps]}
@@ -311,7 +324,7 @@ def show(
 def _echo_step(step: ReactionResult) -> None:
     typer.echo(f"  step {step.step}: {step.reaction}")
     typer.echo(f"    dH {step.dh_kj_per_mol_h2:.1f} +/- {step.sigma_kj_per_mol_h2:.1f} kJ/mol H2, "
-               f"dS {step.ds_j_per_mol_h2_k:.1f} J/(mol H2 K), T(1 bar) {_t(step.t_1bar_k).strip()}, "
+               f"dS {step.ds_j_per_mol_h2_k:.1f} J/(mol H2 K), T(1 bar) {_t(step.t_1bar_k)}, "
                f"{step.h2_wt_pct:.2f} wt% H2, {step.h2_kg_per_m3:.1f} kg H2/m3, "
                f"solid volume {step.volume_change_pct:+.1f} %{_flags(step.flags)}")  # fmt: skip
 
@@ -325,14 +338,18 @@ def _show_reaction(reactions: list[ReactionResult], as_json: bool) -> None:
         _echo_step(reaction)
 
 
+def _echo_anode_steps(anode: ConversionAnode) -> None:
+    for step in anode.steps:
+        typer.echo(f"  {step.voltage_v:6.3f} V  {step.capacity_mah_per_g:7.1f} mAh/g  {step.reaction}")
+
+
 def _show_anode(anode: ConversionAnode, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(anode.as_dict(), indent=1, default=str))
         return
     typer.echo(f"{anode.hydride} vs Li/Li+: {anode.capacity_mah_per_g:.1f} mAh/g, {anode.voltage_v:.3f} V average, "
                f"solid volume {anode.volume_change_pct:+.1f} %{_flags(anode.flags)}")  # fmt: skip
-    for step in anode.steps:
-        typer.echo(f"  {step.voltage_v:6.3f} V  {step.capacity_mah_per_g:7.1f} mAh/g  {step.reaction}")
+    _echo_anode_steps(anode)
 
 
 @app.command()
@@ -342,18 +359,15 @@ def runs(
     store: StoreOption = None,
 ) -> None:
     """The history of finished runs, newest first."""
-    try:
-        with ResultsStore.at(store_location(store)) as results:
-            records = results.records(host)
-    except HydrideScreenError as error:
-        fail(error)
+    with ResultsStore.at(store_location(store)) as results:
+        records = results.records(host)
     if as_json:
-        typer.echo(json.dumps(records, indent=1, default=str))
+        rows = [{k: v for k, v in r.as_dict().items() if not k.startswith("@")} for r in records]
+        typer.echo(json.dumps(rows, indent=1, default=str))
         return
-    typer.echo(f"{'run':<13} {'finished (UTC)':<30} {'screen':<22} {'found':>5} {'failed':>6}  energy source")
-    for r in records:
-        typer.echo(f"{r['run_id']:<13} {r['finished_utc']:<30} {r['screen_name']:<22} {r['n_candidates']:>5} "
-                   f"{r['n_failed']:>6}  {r['energy_source_id']}")  # fmt: skip
+    rows = [[r.run_id, r.finished_utc, r.screen_name, str(r.n_candidates), str(r.n_failed), r.energy_source_id]
+            for r in records]  # fmt: skip
+    echo_table(["run", "finished (UTC)", "screen", "found", "failed", "energy source"], rows)
     typer.echo(f"{len(records)} runs")
 
 
@@ -365,12 +379,8 @@ def export(
     store: StoreOption = None,
 ) -> None:
     """Every reaction (or anode) of a run, with its provenance, as CSV or JSON."""
-    try:
-        screen_run = load_run(store, run)
-    except HydrideScreenError as error:
-        fail(error)
-    rows = reaction_rows(screen_run) if screen_run.ranked is not None else [anode_row(a) for a in screen_run.anodes]
-    text = json.dumps(rows, indent=1, default=str) if fmt is TableFormat.json else rows_as_csv(rows)
+    rows, columns = run_rows(load_run(store, run))
+    text = json.dumps(rows, indent=1, default=str) if fmt is TableFormat.json else rows_as_csv(rows, columns)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -388,27 +398,19 @@ def report(
     """A run report: ranked table (HTML, CSV), dH vs wt% with the target window, van't Hoff plot."""
     from screening.report.page import write_report
 
-    try:
-        screen_run = load_run(store, run)
-        if screen_run.ranked is None:
-            raise ConfigError("reports are drawn for hydrogen-storage runs; use `top` or `export` for anode runs")
-    except HydrideScreenError as error:
-        fail(error)
+    screen_run = load_run(store, run)
+    if screen_run.ranked is None:
+        raise ConfigError("reports are drawn for hydrogen-storage runs; use `top` or `export` for anode runs")
     p = screen_run.provenance
-    folder = output or Path(f"report-{p.run_id}")
     written = write_report(
         screen_run.ranked,
-        screen_run.reactions,
-        folder,
+        output or Path(f"report-{p.run_id}"),
         title=f"{p.screen_name}: ranked candidates",
         n_top=n,
         subtitle=f"run {p.run_id}, finished {screen_run.finished_utc}, {p.energy_source_id}, "
         f"hydride-screen {p.code_version}, config {p.config_hash}",
     )
     typer.echo(f"report written to {written.html_path}")
-
-
-EXIT_FAILURES = 3
 
 
 def load_config(screen: Path | None, store: str | None) -> ScreenConfig:
@@ -439,19 +441,17 @@ def run(
     strict: Annotated[bool, typer.Option("--strict", help="Exit with 3 when any phase or pair failed.")] = False,
 ) -> None:
     """Run a screen on this machine: compute what is new, rank, store. One summary line on stdout."""
-    try:
-        config = load_config(screen, store)
-    except HydrideScreenError as error:
-        fail(error)
+    config = load_config(screen, store)
     try:
         summary = _run_with_progress(config)
-    except (ConfigError, MaterialsProjectError) as error:  # raised before anything is written
-        fail(error)
+    except (ConfigError, MaterialsProjectError):  # raised before anything is written: bad input
+        raise
     except HydrideScreenError as error:
         typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(code=1) from None
+        raise typer.Exit(code=EXIT_NOT_FINISHED) from None
     if as_json:
-        typer.echo(json.dumps(summary.run.record() | {"calculations_computed": summary.calculations_computed}))
+        record = {k: v for k, v in summary.run.record().as_dict().items() if not k.startswith("@")}
+        typer.echo(json.dumps(record | {"calculations_computed": summary.calculations_computed}))
     else:
         typer.echo(summary.line())
     for what, reason in summary.run.failed.items():

@@ -21,13 +21,15 @@ from screening.energy.phonons import PhononSettings
 from screening.energy.relax import RelaxSettings
 from screening.energy.sources import EnergySource
 from screening.errors import ConfigError
-from screening.reactions.anodes import AnodeCriteria
 from screening.reactions.enthalpy import parse_reaction
-from screening.screen.ranking import RankingCriteria
+from screening.screen.anode import AnodeCriteria, AnodeScreen
+from screening.screen.criteria import SCORE_TERMS, RankingCriteria
+from screening.screen.hydrogen import HydrogenStorageScreen
 from screening.store import StoreLocation
 from screening.thermo.model import EnergyModel
 from structures.errors import HydrideScreenError
 from structures.library import PhaseLibrary, default_library
+from structures.materials_project import MaterialsProjectStructures
 
 SCREENS_DIR = Path(__file__).parent / "screens"
 DEFAULT_SCREEN = SCREENS_DIR / "mgh2_additives.toml"
@@ -66,13 +68,14 @@ class ScreenTable(_Table):
 
 
 class EnergyTable(_Table):
-    """[energy]: the energy source and what is added to its static energies."""
+    """[energy]: the energy source and what is added to its static energies. `phonons` and `corrections` default
+    to on for a calculator and off for a database source (whose energies are static and already corrected)."""
 
     source: str = "sevennet"
     options: dict[str, Any] = Field(default_factory=dict)
     device: str = "cpu"
-    phonons: bool = True
-    corrections: bool = True
+    phonons: bool | None = None
+    corrections: bool | None = None
 
 
 class StoreTable(_Table):
@@ -93,12 +96,13 @@ class _Sections(_Table):
     store: StoreTable = Field(default_factory=StoreTable)
 
 
-def _dataclass_table(cls: type, table: dict[str, Any], section: str) -> Any:
+def _dataclass_table(cls: type, table: dict[str, Any], section: str, exclude: tuple[str, ...] = ()) -> Any:
     """Build a settings dataclass from a TOML table, validated field by field against the dataclass's type
-    hints (a pydantic model made from them), so that unknown keys and wrong types name the key."""
+    hints (a pydantic model made from them), so that unknown keys and wrong types name the key. Fields in
+    `exclude` are not settable from the table."""
     assert is_dataclass(cls)
     hints = get_type_hints(cls)
-    spec = {f.name: (hints[f.name], _default(f)) for f in fields(cls) if f.init}
+    spec = {f.name: (hints[f.name], _default(f)) for f in fields(cls) if f.init and f.name not in exclude}
     schema = create_model(f"{section}_table", __config__=ConfigDict(extra="forbid", strict=False), **spec)
     try:
         validated = schema.model_validate(table)
@@ -114,8 +118,17 @@ def _default(f: Field_) -> Any:
 
 
 def _ranking_criteria(table: dict[str, Any]) -> RankingCriteria:
-    """[ranking]: RankingCriteria's keys; the window may be given in Celsius (t_min_c, t_max_c)."""
+    """[ranking]: RankingCriteria's keys, the window also in Celsius (t_min_c, t_max_c), and one table per score
+    term to change (`[ranking.terms.volume] weight = 0.25`) or add (`[ranking.terms.volumetric_capacity]`)."""
     table = dict(table)
+    terms_table = table.pop("terms", {})
+    if not isinstance(terms_table, dict):
+        raise ConfigError("[ranking] terms must be tables, e.g. [ranking.terms.volume] with weight = 0.25")
+    terms = []
+    for name, settings in terms_table.items():
+        if name not in SCORE_TERMS or not isinstance(settings, dict):
+            raise ConfigError(f"[ranking.terms] unknown score term {name!r}; known: {', '.join(SCORE_TERMS)}")
+        terms.append(_dataclass_table(SCORE_TERMS[name], settings, f"ranking.terms.{name}"))
     for unit_c, unit_k in (("t_min_c", "t_min_k"), ("t_max_c", "t_max_k")):
         if unit_c in table:
             if unit_k in table:
@@ -124,7 +137,7 @@ def _ranking_criteria(table: dict[str, Any]) -> RankingCriteria:
             if not isinstance(celsius, int | float) or isinstance(celsius, bool):
                 raise ConfigError(f"[ranking] {unit_c} must be a number, got {celsius!r}")
             table[unit_k] = celsius + zero_Celsius
-    return _dataclass_table(RankingCriteria, table, "ranking")
+    return _dataclass_table(RankingCriteria, table, "ranking", exclude=("terms",)).with_terms(*terms)
 
 
 def _first_error(error: ValidationError) -> str:
@@ -147,14 +160,15 @@ class ScreenConfig:
         self.screen = sections.screen
         try:
             self.source = EnergySource(sections.energy.source, sections.energy.options, sections.energy.device)
+            with_phonons, with_corrections = self._additions(sections.energy)
             self.model = EnergyModel(
                 source=self.source,
                 relax_settings=_dataclass_table(RelaxSettings, sections.relax, "relax"),
                 phonon_settings=_dataclass_table(
                     PhononSettings, {**asdict(PhononSettings.for_purpose("zero_point")), **sections.phonons}, "phonons"
                 ),
-                with_vibrations=sections.energy.phonons,
-                with_corrections=sections.energy.corrections,
+                with_vibrations=with_phonons,
+                with_corrections=with_corrections,
             )
             self.criteria = _ranking_criteria(sections.ranking)
             self.anode_criteria = _dataclass_table(AnodeCriteria, sections.anode, "anode")
@@ -162,6 +176,21 @@ class ScreenConfig:
             self._check_phases(library or default_library())
         except HydrideScreenError as error:
             raise ConfigError(f"{origin}: {error}") from None
+
+    def _additions(self, energy: EnergyTable) -> tuple[bool, bool]:
+        """Phonons and corrections as asked, defaulting to what the source supports."""
+        if not self.source.is_database:
+            return energy.phonons is not False, energy.corrections is not False
+        for key, why in (("phonons", "its energies are static"), ("corrections", "MP2020 corrections are in them")):
+            if getattr(energy, key):
+                raise ConfigError(f"[energy] {key} = true cannot be used with source {self.source.name!r}: {why}")
+        return False, False
+
+    def materials_project(self) -> MaterialsProjectStructures | None:
+        """The Materials Project client the screen needs (its phases join every system, or it is the source)."""
+        if self.screen.materials_project or self.source.is_database:
+            return MaterialsProjectStructures()
+        return None
 
     @classmethod
     def from_file(cls, path: Path | str, library: PhaseLibrary | None = None) -> ScreenConfig:
@@ -199,10 +228,17 @@ class ScreenConfig:
         return self.screen.name
 
     @property
-    def intended(self) -> dict[tuple[str, str], str]:
-        """Intended reactions by (host, additive)."""
-        pairs = ((tuple(p.strip() for p in k.partition("+")[::2]), v) for k, v in self.screen.intended.items())
-        return dict(pairs)
+    def plan(self) -> HydrogenStorageScreen | AnodeScreen:
+        """What the screen computes and ranks, as the plan both the flow and `run_screen` execute."""
+        if self.screen.kind is ScreenKind.anode:
+            return AnodeScreen(list(self.screen.hosts), self.anode_criteria)
+        intended = {}
+        for pair, reaction in self.screen.intended.items():
+            host, _, additive = (part.strip() for part in pair.partition("+"))
+            intended[f"{host} + {additive}"] = reaction
+        return HydrogenStorageScreen(
+            list(self.screen.hosts), list(self.screen.additives), list(self.screen.ratios), intended, self.criteria
+        )
 
     @property
     def config_hash(self) -> str:

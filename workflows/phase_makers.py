@@ -1,6 +1,9 @@
-"""Makers for one phase: relax it with an energy source, then (optionally) add its phonons. Each job is
-one call into `screening.energy.phase_results`; results are cached on disk by structure, model and settings, so a
-job whose calculation was done before (in any run) returns at once."""
+"""Makers for one phase: relax it with an energy source, then (optionally) add its phonons. Each job is one call
+into `screening.energy.phase_results`; results are cached on disk by structure, model and settings, so a job whose
+calculation was done before (in any run) returns at once.
+
+`source` is None by default: the screening flow sets its one energy source on every phase maker, and refuses a
+phase maker that names another one (`ScreeningMaker.with_source`)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from pathlib import Path
 from jobflow import Maker, job
 
 from screening.energy.cache import ResultCache, default_cache_dir
-from screening.energy.phase_results import PhaseFailure, PhaseResult, add_vibrations, compute_or_report
+from screening.energy.phase_results import PhaseFailure, PhaseResult, compute_phase_or_failure, phonons_or_failure
 from screening.energy.phonons import PhononSettings
 from screening.energy.relax import RelaxSettings
 from screening.energy.sources import EnergySource
@@ -30,14 +33,15 @@ class RelaxMaker(Maker):
     `PhaseFailure` naming why it cannot be used."""
 
     name: str = "relax"
-    source: EnergySource = field(default_factory=EnergySource)
+    source: EnergySource | None = None
     settings: RelaxSettings = field(default_factory=RelaxSettings)
     cache_dir: str | None = None
 
     @job
     def make(self, phase: Phase) -> PhaseResult | PhaseFailure:
         """The relaxation job of one phase."""
-        return compute_or_report(phase, self.source, self.settings, calculation_cache(self.cache_dir))
+        source = self.source or EnergySource()
+        return compute_phase_or_failure(phase, source, self.settings, calculation_cache(self.cache_dir))
 
 
 @dataclass
@@ -45,12 +49,12 @@ class PhononMaker(Maker):
     """Add harmonic phonons (zero-point energy, vibrational free energy) to a relaxed phase."""
 
     name: str = "phonons"
-    source: EnergySource = field(default_factory=EnergySource)
+    source: EnergySource | None = None
     settings: PhononSettings = field(default_factory=lambda: PhononSettings.for_purpose("zero_point"))
     cache_dir: str | None = None
 
     @job
     def make(self, relaxed: PhaseResult | PhaseFailure) -> PhaseResult | PhaseFailure:
         """The phonon job of one relaxed phase."""
-        vibrations = phonon_function(self.settings, calculation_cache(self.cache_dir))
-        return add_vibrations(relaxed, self.source, vibrations)
+        phonons = phonon_function(self.settings, calculation_cache(self.cache_dir))
+        return phonons_or_failure(relaxed, self.source or EnergySource(), phonons)

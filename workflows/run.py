@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import version
 
 from jobflow import Flow, run_locally
 from monty.json import MSONable
 
 from screening.errors import HydrideScreenError
-from screening.screen.documents import RunProvenance, ScreenRun, utc_now
-from structures.materials_project import MaterialsProjectStructures
+from screening.screen.documents import RunProvenance, ScreenRun
 from workflows.config import ScreenConfig
 from workflows.phase_makers import calculation_cache
 from workflows.screening_maker import ScreeningMaker
@@ -27,32 +24,15 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, int, str], None]
 
 
-def provenance_of(config: ScreenConfig, run_id: str | None = None) -> RunProvenance:
-    """The provenance of a new run of a screen."""
-    return RunProvenance(
-        run_id=run_id or uuid.uuid4().hex[:12],
-        screen_name=config.name,
-        kind=str(config.screen.kind),
-        config_hash=config.config_hash,
-        config=config.tables,
-        energy_source_id=config.source.id,
-        code_version=version("hydride-screen"),
-        started_utc=utc_now(),
-        hosts=list(config.screen.hosts),
-        additives=list(config.screen.additives),
-    )
+def provenance_of(config: ScreenConfig) -> RunProvenance:
+    """The provenance of a new run of a screen config."""
+    return RunProvenance.new(config.plan, config.source.id, config.name, config.tables, config.config_hash)
 
 
 def screening_flow(config: ScreenConfig, provenance: RunProvenance | None = None) -> Flow:
     """The jobflow graph of a screen config."""
-    materials_project = MaterialsProjectStructures() if config.screen.materials_project else None
     return ScreeningMaker.from_config(config).make(
-        list(config.screen.hosts),
-        list(config.screen.additives),
-        config.screen.kind,
-        config.intended,
-        provenance or provenance_of(config),
-        materials_project=materials_project,
+        config.plan, provenance or provenance_of(config), materials_project=config.materials_project()
     )
 
 

@@ -3,7 +3,7 @@ results) as additional stores, all in one store location (montydb directory or M
 
 from __future__ import annotations
 
-from jobflow import CURRENT_JOB, JobStore
+from jobflow import JobStore
 
 from screening.errors import ConfigError
 from screening.store import RESULTS, RUNS, ResultsStore, StoreLocation
@@ -27,10 +27,9 @@ def job_store(location: StoreLocation, run_id: str | None = None) -> JobStore:
     )
 
 
-def results_store_of(store: JobStore | None = None) -> ResultsStore:
-    """The results collections of a job store (default: the store of the running job)."""
-    store = store if store is not None else CURRENT_JOB.store
-    if store is None or not {RUNS, RESULTS} <= set(store.additional_stores):
+def results_store_of(store: JobStore) -> ResultsStore:
+    """The results collections of a job store (its additional stores `runs` and `results`)."""
+    if not {RUNS, RESULTS} <= set(store.additional_stores):
         raise ConfigError(
             f"the job store needs additional stores {RUNS!r} and {RESULTS!r} for screening results; "
             "build it with workflows.stores.job_store or add them to the jobflow(-remote) store config"

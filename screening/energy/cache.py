@@ -7,17 +7,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from monty.json import MontyDecoder, MontyEncoder, MSONable
+from monty.json import MontyDecoder, MSONable
 from pymatgen.core import Structure
 
-from structures.cache_files import cache_root
+from structures.cache_files import cache_root, write_json_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +35,14 @@ def structure_fingerprint(structure: Structure, decimals: int = 4) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
+def settings_fields(settings: Any) -> dict[str, Any]:
+    """A settings dataclass as its field values only, so that a key does not change when the class moves."""
+    return {f.name: getattr(settings, f.name) for f in fields(settings)}
+
+
 def cache_key(kind: str, structure: Structure, energy_source_id: str, settings: dict[str, Any]) -> str:
-    """The key of one calculation: kind (relax, phonons), formula, structure, model id and settings."""
+    """The key of one calculation: kind (relax, phonons), formula, structure, model id and settings (field values,
+    see `settings_fields`)."""
     payload = json.dumps(
         {
             "kind": kind,
@@ -74,16 +78,8 @@ class ResultCache:
         return json.loads(path.read_text(), cls=MontyDecoder)
 
     def put(self, key: str, result: MSONable) -> None:
-        """Store a result atomically (temporary file, then rename)."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w") as stream:
-                json.dump(result, stream, cls=MontyEncoder)
-            Path(temporary).replace(self._path(key))
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        """Store a result atomically and synced to disk (temporary file, fsync, then rename)."""
+        write_json_atomically(self._path(key), result)
 
     def __contains__(self, key: str) -> bool:
         return self._path(key).is_file()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from monty.json import MSONable
 from pymatgen.core import Composition, Structure
 
-from screening.energy.cache import ResultCache, cache_key
+from screening.energy.cache import ResultCache, cache_key, settings_fields
 from screening.energy.phonons import PhononResult
 from screening.energy.relax import RelaxationResult, RelaxSettings, relax_phase
 from screening.energy.sources import EnergySource
@@ -136,7 +136,7 @@ def relax_cached(
     if guessed_cell and settings.max_volume_change_pct < GENERATED_MAX_VOLUME_CHANGE_PCT:
         settings = replace(settings, max_volume_change_pct=GENERATED_MAX_VOLUME_CHANGE_PCT)
     structure = phase.build()
-    key = cache_key("relax", structure, source.id, settings.as_dict())
+    key = cache_key("relax", structure, source.id, settings_fields(settings))
     if cache is not None and (stored := cache.get(key)) is not None:
         return stored
     result = relax_phase(phase, source, settings)
@@ -146,7 +146,7 @@ def relax_cached(
 
 
 # (relaxed structure, source, is_molecule) -> phonons per formula unit (e.g. screening.phonons.compute_phonons)
-VibrationFunction = Callable[[Structure, EnergySource, bool], PhononResult]
+PhononFunction = Callable[[Structure, EnergySource, bool], PhononResult]
 
 
 def compute_phase(
@@ -154,45 +154,50 @@ def compute_phase(
     source: EnergySource,
     relax_settings: RelaxSettings | None = None,
     cache: ResultCache | None = None,
-    vibrations: VibrationFunction | None = None,
+    phonons: PhononFunction | None = None,
 ) -> PhaseResult:
-    """Relax a phase (cached) and, when `vibrations` is given, add its phonons."""
+    """Relax a phase (cached) and, when `phonons` is given, add its phonons. A database source gives the phase its
+    stored energy and structure instead (nothing is relaxed)."""
+    if source.is_database:
+        from screening.energy.materials_project import phase_result_of  # here: that module builds on this one
+
+        return phase_result_of(phase)
     relax_settings = relax_settings or RelaxSettings()
     result = phase_result_from_relaxation(phase, relax_cached(phase, source, relax_settings, cache))
-    return result if vibrations is None else with_vibrations(result, source, vibrations)
+    return result if phonons is None else add_phonons(result, source, phonons)
 
 
-def with_vibrations(result: PhaseResult, source: EnergySource, vibrations: VibrationFunction) -> PhaseResult:
+def add_phonons(result: PhaseResult, source: EnergySource, phonons: PhononFunction) -> PhaseResult:
     """A copy of a relaxed phase's result with its phonons added (flagged when modes are imaginary)."""
-    phonons = vibrations(result.structure, source, result.is_molecule)
-    flags = [*result.flags, "imaginary_modes"] if phonons.has_imaginary_modes else list(result.flags)
-    return replace(result, phonons=phonons, flags=flags)
+    result_phonons = phonons(result.structure, source, result.is_molecule)
+    flags = [*result.flags, "imaginary_modes"] if result_phonons.has_imaginary_modes else list(result.flags)
+    return replace(result, phonons=result_phonons, flags=flags)
 
 
-def compute_or_report(
+def compute_phase_or_failure(
     phase: Phase,
     source: EnergySource,
     relax_settings: RelaxSettings | None = None,
     cache: ResultCache | None = None,
-    vibrations: VibrationFunction | None = None,
+    phonons: PhononFunction | None = None,
 ) -> PhaseResult | PhaseFailure:
     """`compute_phase`, with a failure (a user-facing error) returned as a `PhaseFailure` instead of raised,
     so that one bad phase does not stop a screen."""
     try:
-        return compute_phase(phase, source, relax_settings, cache, vibrations)
+        return compute_phase(phase, source, relax_settings, cache, phonons)
     except HydrideScreenError as error:
         logger.info("%s not used: %s", phase.name, error)
         return PhaseFailure(phase.name, phase.formula, str(error))
 
 
-def add_vibrations(
-    outcome: PhaseResult | PhaseFailure, source: EnergySource, vibrations: VibrationFunction
+def phonons_or_failure(
+    outcome: PhaseResult | PhaseFailure, source: EnergySource, phonons: PhononFunction
 ) -> PhaseResult | PhaseFailure:
-    """`with_vibrations` for a relaxed phase; a failure passes through, a phonon failure becomes one."""
+    """`add_phonons` for a relaxed phase; a failure passes through, a phonon failure becomes one."""
     if isinstance(outcome, PhaseFailure):
         return outcome
     try:
-        return with_vibrations(outcome, source, vibrations)
+        return add_phonons(outcome, source, phonons)
     except HydrideScreenError as error:
         logger.warning("%s: no phonons: %s", outcome.name, error)
         return PhaseFailure(outcome.name, outcome.formula, f"phonons: {error}")

@@ -23,7 +23,7 @@ from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 from scipy.constants import Planck, electron_volt, tera
 
-from screening.energy.cache import ResultCache, cache_key
+from screening.energy.cache import ResultCache, cache_key, settings_fields
 from screening.energy.sources import EnergySource
 from screening.errors import ConfigError
 from screening.units import EV_TO_KJ_PER_MOL
@@ -164,7 +164,7 @@ def compute_phonons(
     settings = settings or PhononSettings()
     formula = structure.composition.reduced_formula
     source.check_elements((el.symbol for el in structure.composition), formula)
-    key_settings = settings.as_dict() if not is_molecule else {**settings.as_dict(), "is_molecule": True}
+    key_settings = settings_fields(settings) | ({"is_molecule": True} if is_molecule else {})
     key = cache_key("phonons", structure, source.id, key_settings)
     if cache is not None:
         stored = cache.get(key)

@@ -9,7 +9,7 @@ this walk is the same one the hydrogen-release path uses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 from monty.json import MSONable
@@ -111,50 +111,3 @@ def conversion_anode(hydride: str, phase_set: PhaseSet, corrections: CorrectionS
         energy_source_id=phase_set.energy_source_id,
         with_vibrations=phase_set.with_vibrations,
     )
-
-
-# A conversion anode must react above Li plating but low enough to give a useful cell voltage against a
-# cathode; conversion-hydride anodes plateau at 0.1-1.0 V vs Li/Li+ (MgH2 ~0.5 V: Oumellal et al., Nat. Mater.
-# 7 (2008) 916; the class is reviewed by Aymard, Oumellal and Bonnet, Beilstein J. Nanotechnol. 6 (2015) 1821).
-DEFAULT_MIN_VOLTAGE_V = 0.1
-DEFAULT_MAX_VOLTAGE_V = 1.0
-
-
-@dataclass(frozen=True)
-class AnodeCriteria(MSONable):
-    """Which conversion anodes are eligible: average voltage vs Li/Li+ in a window and, optionally, a
-    limit on the volume change of the solids. Eligible anodes rank by gravimetric capacity."""
-
-    min_voltage_v: float = DEFAULT_MIN_VOLTAGE_V
-    max_voltage_v: float = DEFAULT_MAX_VOLTAGE_V
-    max_volume_change_pct: float | None = None
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.min_voltage_v <= self.max_voltage_v:
-            raise ConfigError(
-                f"anode voltage window must satisfy 0 <= min_voltage_v <= max_voltage_v, "
-                f"got {self.min_voltage_v} and {self.max_voltage_v}"
-            )
-        if self.max_volume_change_pct is not None and self.max_volume_change_pct < 0:
-            raise ConfigError(f"max_volume_change_pct must be >= 0, got {self.max_volume_change_pct}")
-
-    def reasons_excluded(self, anode: ConversionAnode) -> list[str]:
-        """Why an anode is not eligible (empty when it is)."""
-        reasons = []
-        if not self.min_voltage_v <= anode.voltage_v <= self.max_voltage_v:
-            reasons.append(f"voltage {anode.voltage_v:.3f} V outside {self.min_voltage_v}-{self.max_voltage_v} V")
-        limit = self.max_volume_change_pct
-        if limit is not None and abs(anode.volume_change_pct) > limit:
-            reasons.append(f"volume change {anode.volume_change_pct:+.1f} % beyond +/-{limit} %")
-        return reasons
-
-
-def rank_anodes(anodes: list[ConversionAnode], criteria: AnodeCriteria | None = None) -> list[ConversionAnode]:
-    """Eligible anodes first, each group by capacity (highest first); exclusions are noted in `flags`."""
-    criteria = criteria or AnodeCriteria()
-    ranked = []
-    for anode in anodes:
-        reasons = criteria.reasons_excluded(anode)
-        ranked.append((bool(reasons), -anode.capacity_mah_per_g, anode.hydride, anode, reasons))
-    ranked.sort(key=lambda item: item[:3])
-    return [replace(anode, flags=[*anode.flags, *(f"excluded: {r}" for r in reasons)]) for *_, anode, reasons in ranked]

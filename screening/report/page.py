@@ -10,7 +10,6 @@ eligible ones (passing every filter, complete data), as in `hydride-screen top`.
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import logging
 import math
@@ -33,8 +32,9 @@ from matplotlib.transforms import Bbox
 from monty.json import MSONable
 from scipy.constants import R, kilo, zero_Celsius
 
-from screening.reactions.result import ReactionResult
-from screening.screen.ranking import RankedCandidate, RankedList, RankingCriteria
+from screening.report.tables import candidate_columns, candidate_row, rows_as_csv
+from screening.screen.criteria import RankingCriteria
+from screening.screen.ranking import RankedCandidate, RankedList
 
 logger = logging.getLogger(__name__)
 
@@ -63,31 +63,6 @@ LABEL_ANGLES_DEG = (30.0, -30.0, 150.0, -150.0, 90.0, -90.0, 0.0, 180.0, 60.0, -
 MARKER_SIZE_PT = 7.0
 LEADER_LINE = {"arrowstyle": "-", "color": "0.5", "linewidth": 0.6, "shrinkA": 0.0, "shrinkB": 4.0}
 NO_T_1BAR = "none in range"
-
-CSV_COLUMNS = (
-    "rank",
-    "host",
-    "additive",
-    "additive_per_host_mol",
-    "reaction",
-    "step",
-    "dh_kj_per_mol_h2",
-    "sigma_kj_per_mol_h2",
-    "ds_j_per_mol_h2_k",
-    "t_1bar_k",
-    "t_1bar_c",
-    "h2_wt_pct",
-    "h2_kg_per_m3",
-    "volume_change_pct",
-    "score",
-    "probability_in_window",
-    "pareto_optimal",
-    "passes_filters",
-    "flags",
-    "reasons_filtered",
-)
-
-ReactionKey = tuple[str, str, float, int, str]
 
 
 @dataclass(frozen=True)
@@ -124,7 +99,6 @@ def vant_hoff_ln_p(dh_kj_per_mol_h2: float, ds_j_per_mol_h2_k: float, t_k: np.nd
 
 def write_report(
     ranked: RankedList,
-    reactions: Sequence[ReactionResult],
     output_dir: Path,
     title: str,
     n_top: int = 10,
@@ -135,7 +109,6 @@ def write_report(
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     top = ranked.top(n_top)
-    entropies = _entropies_by_candidate(ranked.candidates, reactions)
     report = RunReport(
         html_path=output_dir / "report.html",
         dh_vs_capacity_png=output_dir / "dh_vs_capacity.png",
@@ -143,35 +116,12 @@ def write_report(
         table_csv=output_dir / "ranked.csv",
     )
     _save(_dh_vs_capacity_figure(ranked, top), report.dh_vs_capacity_png)
-    _save(_vant_hoff_figure(ranked.criteria, top, entropies), report.vant_hoff_png)
-    _write_csv(ranked.candidates, entropies, report.table_csv)
+    _save(_vant_hoff_figure(ranked.criteria, top), report.vant_hoff_png)
+    rows = [candidate_row(c) for c in ranked.candidates]
+    report.table_csv.write_text(rows_as_csv(rows, candidate_columns(ranked.criteria)), encoding="utf-8")
     report.html_path.write_text(_html_page(ranked, top, title, subtitle, report), encoding="utf-8")
     logger.info("report of %d candidates (%d top) written to %s", len(ranked.candidates), len(top), output_dir)
     return report
-
-
-def _key(host: str, additive: str, ratio: float, step: int, reaction: str) -> ReactionKey:
-    return host, additive, float(ratio), step, reaction
-
-
-def _entropies_by_candidate(
-    candidates: Sequence[RankedCandidate], reactions: Sequence[ReactionResult]
-) -> dict[ReactionKey, float]:
-    """dS (J/(mol H2 K)) of each candidate's representative reaction, found among `reactions`; NaN when absent."""
-    by_key = {
-        _key(r.host, r.additive, r.additive_per_host_mol, r.step, r.reaction): r.ds_j_per_mol_h2_k for r in reactions
-    }
-    entropies = {}
-    for c in candidates:
-        key = _candidate_key(c)
-        if key not in by_key:
-            logger.warning("no reaction result for %s step %d (%s): its dS is unknown", c.label, c.step, c.reaction)
-        entropies[key] = by_key.get(key, math.nan)
-    return entropies
-
-
-def _candidate_key(c: RankedCandidate) -> ReactionKey:
-    return _key(c.host, c.additive, c.additive_per_host_mol, c.step, c.reaction)
 
 
 def _new_figure(width_in: float) -> tuple[Figure, Axes]:
@@ -289,15 +239,13 @@ def _dh_vs_capacity_figure(ranked: RankedList, top: list[RankedCandidate]) -> Fi
     return fig
 
 
-def _vant_hoff_figure(
-    criteria: RankingCriteria, top: list[RankedCandidate], entropies: dict[ReactionKey, float]
-) -> Figure:
+def _vant_hoff_figure(criteria: RankingCriteria, top: list[RankedCandidate]) -> Figure:
     """ln(p/bar) against 1000/T of the top candidates, with the 1 bar line and the target window."""
     fig, ax = _new_figure(VANT_HOFF_FIGURE_WIDTH_IN)
     drawn = []
     crossings_k = {}  # where a line crosses p = 1 bar: T = dH/dS, when both are positive
     for c in top[:VANT_HOFF_MAX_LINES]:
-        ds = entropies[_candidate_key(c)]
+        ds = c.ds_j_per_mol_h2_k
         if not (math.isfinite(c.dh_kj_per_mol_h2) and math.isfinite(ds)):
             logger.info("%s not drawn in the van't Hoff plot: dH or dS is not a number", c.label)
             continue
@@ -314,7 +262,7 @@ def _vant_hoff_figure(
     ]
     colours = _colours(min(len(drawn), 10))
     for i, c in enumerate(drawn):
-        ds = entropies[_candidate_key(c)]
+        ds = c.ds_j_per_mol_h2_k
         ln_p = vant_hoff_ln_p(c.dh_kj_per_mol_h2, ds, t_k)
         off_scale = np.all(ln_p > VANT_HOFF_LN_P_RANGE[1]) or np.all(ln_p < VANT_HOFF_LN_P_RANGE[0])
         (line,) = ax.plot(
@@ -451,38 +399,6 @@ def _annotate(ax: Axes, x: float, y: float, text: str, dx: float, dy: float, lea
     )
 
 
-def _write_csv(candidates: Sequence[RankedCandidate], entropies: dict[ReactionKey, float], path: Path) -> None:
-    """The ranked table, one row per candidate in rank order; numbers unrounded, missing ones empty."""
-    with path.open("w", newline="", encoding="utf-8") as stream:
-        writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for c in candidates:
-            writer.writerow(
-                {
-                    "rank": c.rank,
-                    "host": c.host,
-                    "additive": c.additive,
-                    "additive_per_host_mol": c.additive_per_host_mol,
-                    "reaction": c.reaction,
-                    "step": c.step,
-                    "dh_kj_per_mol_h2": c.dh_kj_per_mol_h2,
-                    "sigma_kj_per_mol_h2": c.sigma_kj_per_mol_h2,
-                    "ds_j_per_mol_h2_k": entropies[_candidate_key(c)],
-                    "t_1bar_k": "" if c.t_1bar_k is None else c.t_1bar_k,
-                    "t_1bar_c": "" if c.t_1bar_k is None else c.t_1bar_k - zero_Celsius,
-                    "h2_wt_pct": c.h2_wt_pct,
-                    "h2_kg_per_m3": c.h2_kg_per_m3,
-                    "volume_change_pct": c.volume_change_pct,
-                    "score": c.score,
-                    "probability_in_window": c.probability_in_window,
-                    "pareto_optimal": c.pareto_optimal,
-                    "passes_filters": c.passes_filters,
-                    "flags": ";".join(c.flags),
-                    "reasons_filtered": ";".join(c.reasons_filtered),
-                }
-            )
-
-
 HTML_STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 78em; }
 h1 { margin-bottom: 0.2em; } p.subtitle { color: #555; margin-top: 0; }
@@ -505,9 +421,7 @@ def _html_page(ranked: RankedList, top: list[RankedCandidate], title: str, subti
         f"ΔH = {dh_low:.1f} to {dh_high:.1f} kJ/mol H₂",
         f"filters: wt% H₂ ≥ {k.min_h2_wt_pct:g}; |volume change| ≤ {max_dv}; "
         f"intended reaction required on the path: {'yes' if k.require_intended_on_path else 'no'}",
-        f"score weights: window {k.weight_window:g} (scale {k.window_scale_k:g} K), capacity {k.weight_capacity:g} "
-        f"(per {k.capacity_reference_wt_pct:g} wt%), volume {k.weight_volume:g} (per {k.volume_reference_pct:g} %), "
-        f"flags {k.weight_flags:g}",
+        k.describe(),
     ]
     n_eligible = sum(c.passes_filters for c in ranked.candidates)
     parts = [

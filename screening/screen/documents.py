@@ -3,9 +3,11 @@ pair, and the finished run. Units are in the field names; every document is MSON
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any
 
 from monty.json import MSONable
 
@@ -15,6 +17,24 @@ from screening.reactions.enthalpy import parse_reaction
 from screening.reactions.release_path import ReleasePath
 from screening.reactions.result import ReactionResult
 from screening.screen.ranking import RankedCandidate, RankedList
+
+if TYPE_CHECKING:
+    from screening.screen.anode import AnodeScreen
+    from screening.screen.hydrogen import HydrogenStorageScreen
+
+
+@dataclass(frozen=True)
+class Pair(MSONable):
+    """A host and an additive to screen together, with the reaction the literature proposes for them (if any)."""
+
+    host: str
+    additive: str
+    intended_reaction: str = ""
+
+    @property
+    def label(self) -> str:
+        """'MgH2 + Si'."""
+        return f"{self.host} + {self.additive}"
 
 
 @dataclass
@@ -26,7 +46,6 @@ class PairResult(MSONable):
     ratios_tried: list[float]
     best_ratio: float
     path: ReleasePath
-    phases_considered: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -55,6 +74,49 @@ class RunProvenance(MSONable):
     additives: list[str]
     phases_total: int = 0
 
+    @classmethod
+    def new(
+        cls,
+        screen: HydrogenStorageScreen | AnodeScreen,
+        energy_source_id: str,
+        screen_name: str = "screen",
+        config: dict[str, Any] | None = None,
+        config_hash: str = "",
+    ) -> RunProvenance:
+        """The provenance of a new run of `screen` (a hydrogen-storage or anode screen), stamped now."""
+        return cls(
+            run_id=uuid.uuid4().hex[:12],
+            screen_name=screen_name,
+            kind=screen.kind,
+            config_hash=config_hash,
+            config=config or {},
+            energy_source_id=energy_source_id,
+            code_version=version("hydride-screen"),
+            started_utc=utc_now(),
+            hosts=list(screen.hosts),
+            additives=list(screen.additives),
+        )
+
+
+@dataclass
+class RunRecord(MSONable):
+    """What `runs` lists of one finished run: its provenance without the config, and counts. Stored last, so a
+    run that died before its end is never listed."""
+
+    run_id: str
+    screen_name: str
+    kind: str
+    config_hash: str
+    energy_source_id: str
+    code_version: str
+    started_utc: str
+    finished_utc: str
+    hosts: list[str]
+    additives: list[str]
+    phases_total: int
+    n_candidates: int
+    n_failed: int
+
 
 def utc_now() -> str:
     """The current time in UTC, ISO 8601 to the millisecond (runs are ordered by it)."""
@@ -78,11 +140,24 @@ class ScreenRun(MSONable):
         """The run's id."""
         return self.provenance.run_id
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> RunRecord:
         """The small run record listed by `runs` (provenance without the config, counts, no results)."""
-        record = {k: v for k, v in self.provenance.as_dict().items() if not k.startswith("@") and k != "config"}
-        n_candidates = len(self.ranked.candidates) if self.ranked else len(self.anodes)
-        return record | {"finished_utc": self.finished_utc, "n_candidates": n_candidates, "n_failed": len(self.failed)}
+        p = self.provenance
+        return RunRecord(
+            run_id=p.run_id,
+            screen_name=p.screen_name,
+            kind=p.kind,
+            config_hash=p.config_hash,
+            energy_source_id=p.energy_source_id,
+            code_version=p.code_version,
+            started_utc=p.started_utc,
+            finished_utc=self.finished_utc,
+            hosts=list(p.hosts),
+            additives=list(p.additives),
+            phases_total=p.phases_total,
+            n_candidates=len(self.ranked.candidates) if self.ranked else len(self.anodes),
+            n_failed=len(self.failed),
+        )
 
     def candidate(self, text: str) -> RankedCandidate:
         """The best-ranked candidate whose label or host + additive matches `text` ('MgH2 + Si')."""

@@ -1,26 +1,29 @@
-"""A screen: every host against every additive, the molar ratio searched (or fixed), release paths over
-complete phase sets, and one ranked list. Pure library code; the jobflow layer calls these pieces."""
+"""A hydrogen-storage screen: every host against every additive, the molar ratio searched (or fixed), release
+paths over complete phase sets, and one ranked list. `HydrogenStorageScreen` is the plan that both the library call
+(`screening.screen.run.run_screen`) and the jobflow graph (`workflows.screening_maker`) execute."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
+from monty.json import MSONable
 from pymatgen.analysis.phase_diagram import GrandPotentialPhaseDiagram
 from pymatgen.core import Composition, Element
 
-from screening.energy.cache import ResultCache
-from screening.errors import HydrideScreenError
+from screening.errors import ConfigError, HydrideScreenError
 from screening.reactions.release_path import Mixture, analyse_mixture, phase_diagram
-from screening.reactions.result import ReactionResult
-from screening.screen.documents import PairFailure, PairResult, RunProvenance, ScreenRun, utc_now
-from screening.screen.ranking import RankedList, RankingCriteria, rank_candidates
+from screening.screen.criteria import RankingCriteria
+from screening.screen.documents import Pair, PairFailure, PairResult, RunProvenance, ScreenRun, utc_now
+from screening.screen.ranking import rank_candidates
 from screening.thermo.corrections import CorrectionScheme
-from screening.thermo.model import ComputedPhases, EnergyModel
+from screening.thermo.model import ComputedPhases
 from screening.thermo.phase_set import PhaseSet
 from structures.candidates import elements_of, phases_for_system
-from structures.library import PhaseLibrary, default_library
+from structures.library import PhaseLibrary
 from structures.materials_project import MaterialsProjectStructures
 from structures.phase import Phase
 
@@ -63,105 +66,90 @@ def candidate_ratios(
     return sorted(r for r in ratios if r is not None) or [FALLBACK_RATIO]
 
 
-def screen_pair(
-    host: str,
-    additive: str,
+def analyse_pair(
+    pair: Pair,
     phase_set: PhaseSet,
     corrections: CorrectionScheme | None,
     criteria: RankingCriteria,
     ratios: Sequence[float] | None = None,
-    intended_reaction: str = "",
 ) -> PairResult:
     """Release paths at each ratio (given, or from the phase diagram); keep the best-ranked first step."""
-    tried = list(ratios) if ratios else candidate_ratios(host, additive, phase_set, corrections)
-    paths = {r: analyse_mixture(Mixture(host, additive, r), phase_set, corrections, intended_reaction) for r in tried}
+    tried = list(ratios) if ratios else candidate_ratios(pair.host, pair.additive, phase_set, corrections)
+    paths = {
+        r: analyse_mixture(Mixture(pair.host, pair.additive, r), phase_set, corrections, pair.intended_reaction)
+        for r in tried
+    }
     firsts = [p.first_release for p in paths.values() if p.first_release is not None]
     best = rank_candidates(firsts, criteria).candidates[0].additive_per_host_mol if firsts else tried[0]
-    path = paths[best]
-    return PairResult(host, additive, tried, best, path, path.phases_considered)
+    return PairResult(pair.host, pair.additive, tried, best, paths[best])
 
 
-def screen_system(
-    host: str,
-    additive: str,
-    computed: ComputedPhases,
-    criteria: RankingCriteria,
-    ratios: Sequence[float] | None = None,
-    intended_reaction: str = "",
-) -> PairResult | PairFailure:
-    """`screen_pair` on the phases of the pair's chemical system; a user-facing error becomes a failure."""
-    system = computed.phase_set.in_chemical_system(elements_of(host, additive))
-    try:
-        return screen_pair(host, additive, system, computed.corrections, criteria, ratios, intended_reaction)
-    except HydrideScreenError as error:
-        logger.warning("%s + %s not screened: %s", host, additive, error)
-        return PairFailure(host, additive, str(error))
+@dataclass
+class HydrogenStorageScreen(MSONable):
+    """Every host against every additive: which phases to compute, which pairs to analyse, how to analyse one
+    pair, and how to turn the outcomes into a ranked run. `intended` maps 'host + additive' to the reaction the
+    literature proposes; `ratios` fixes the molar ratios (moles of additive per mole of host) instead of
+    searching the hull vertices."""
 
+    hosts: list[str]
+    additives: list[str]
+    ratios: list[float] = field(default_factory=list)
+    intended: dict[str, str] = field(default_factory=dict)
+    criteria: RankingCriteria = field(default_factory=RankingCriteria)
 
-def screened_pairs(hosts: Sequence[str], additives: Sequence[str]) -> list[tuple[str, str]]:
-    """Every host + additive pair of a screen, except an additive that is the host itself."""
-    return [
-        (h, a) for h in hosts for a in additives if Composition(h).reduced_formula != Composition(a).reduced_formula
-    ]
+    kind: ClassVar[str] = "hydrogen-storage"
+    analysis_name: ClassVar[str] = "release path"
 
+    def __post_init__(self) -> None:
+        if not self.hosts or not self.additives:
+            raise ConfigError("a hydrogen-storage screen needs at least one host and one additive")
 
-def rank_pairs(
-    outcomes: Sequence[PairResult | PairFailure], criteria: RankingCriteria
-) -> tuple[RankedList, list[PairResult], dict[str, str]]:
-    """The ranked list of the screened pairs, the pairs, and the failed pairs with their reasons."""
-    pairs = [o for o in outcomes if isinstance(o, PairResult)]
-    failed = {f"{o.host} + {o.additive}": o.reason for o in outcomes if isinstance(o, PairFailure)}
-    return rank_candidates(results_of(pairs), criteria), pairs, failed
+    def pairs(self) -> list[Pair]:
+        """Every host + additive pair, each once, except an additive that is the host itself."""
+        pairs: dict[tuple[str, str], Pair] = {}
+        for host in self.hosts:
+            for additive in self.additives:
+                if Composition(host).reduced_formula != Composition(additive).reduced_formula:
+                    intended = self.intended.get(f"{host} + {additive}", "")
+                    pairs.setdefault((host, additive), Pair(host, additive, intended))
+        return list(pairs.values())
 
+    def targets(self) -> list[Pair]:
+        """What one analysis job takes: a pair."""
+        return self.pairs()
 
-def results_of(pairs: Sequence[PairResult]) -> list[ReactionResult]:
-    """Every release step of every pair's kept ratio."""
-    return [step for pair in pairs for step in pair.path.steps]
+    def label(self, pair: Pair) -> str:
+        """A target in words, for job names and messages."""
+        return pair.label
 
+    def phases(self, library: PhaseLibrary, materials_project: MaterialsProjectStructures | None = None) -> list[Phase]:
+        """Every phase of every host + additive system, each once."""
+        phases = {
+            p.name: p
+            for pair in self.pairs()
+            for p in phases_for_system(pair.host, pair.additive, library, materials_project)
+        }
+        return list(phases.values())
 
-def run_screen(
-    hosts: Sequence[str],
-    additives: Sequence[str],
-    model: EnergyModel,
-    criteria: RankingCriteria | None = None,
-    ratios: Sequence[float] | None = None,
-    intended: dict[tuple[str, str], str] | None = None,
-    cache: ResultCache | None = None,
-    library: PhaseLibrary | None = None,
-    progress: Callable[[str], None] | None = None,
-    materials_project: MaterialsProjectStructures | None = None,
-) -> tuple[RankedList, list[PairResult], dict[str, str]]:
-    """Compute every phase of every host + additive system once, analyse each pair, rank them all.
-    With a Materials Project client (e.g. when MP_API_KEY is set) MP phases join every system.
-    Returns the ranked list, the pairs, and the phases and pairs that failed with the reason."""
-    criteria = criteria or RankingCriteria()
-    library = library or default_library()
-    computed = model.compute(screen_phases(hosts, additives, library, materials_project), cache, library, progress)
-    outcomes = [
-        screen_system(h, a, computed, criteria, ratios, (intended or {}).get((h, a), ""))
-        for h, a in screened_pairs(hosts, additives)
-    ]
-    ranked, pairs, failed_pairs = rank_pairs(outcomes, criteria)
-    return ranked, pairs, computed.failed | failed_pairs
+    def analyse(self, pair: Pair, computed: ComputedPhases) -> PairResult | PairFailure:
+        """The release path of one pair on the phases of its chemical system; a user-facing error becomes a
+        failure document, so one pair does not stop the screen."""
+        system = computed.phase_set.in_chemical_system(elements_of(pair.host, pair.additive))
+        try:
+            return analyse_pair(pair, system, computed.corrections, self.criteria, self.ratios or None)
+        except HydrideScreenError as error:
+            logger.warning("%s not screened: %s", pair.label, error)
+            return PairFailure(pair.host, pair.additive, str(error))
 
-
-def screen_phases(
-    hosts: Sequence[str],
-    additives: Sequence[str],
-    library: PhaseLibrary,
-    materials_project: MaterialsProjectStructures | None = None,
-) -> list[Phase]:
-    """Every phase of every host + additive system of a screen, each once."""
-    phases = {p.name: p for h in hosts for a in additives for p in phases_for_system(h, a, library, materials_project)}
-    return list(phases.values())
-
-
-def screen_run(
-    outcomes: Sequence[PairResult | PairFailure],
-    phase_failures: dict[str, str],
-    criteria: RankingCriteria,
-    provenance: RunProvenance,
-) -> ScreenRun:
-    """The finished run of a hydrogen-storage screen: ranked candidates, every release step, failures."""
-    ranked, pairs, failed_pairs = rank_pairs(outcomes, criteria)
-    return ScreenRun(provenance, utc_now(), ranked, results_of(pairs), failed=phase_failures | failed_pairs)
+    def finish(
+        self,
+        outcomes: Sequence[PairResult | PairFailure],
+        phase_failures: dict[str, str],
+        provenance: RunProvenance,
+    ) -> ScreenRun:
+        """The finished run: every release step of every pair's kept ratio, ranked, and what failed."""
+        pairs = [o for o in outcomes if isinstance(o, PairResult)]
+        failed = {f"{o.host} + {o.additive}": o.reason for o in outcomes if isinstance(o, PairFailure)}
+        steps = [step for pair in pairs for step in pair.path.steps]
+        ranked = rank_candidates(steps, self.criteria)
+        return ScreenRun(provenance, utc_now(), ranked, steps, failed=phase_failures | failed)

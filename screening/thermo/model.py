@@ -13,7 +13,7 @@ from monty.json import MSONable
 from pymatgen.core import Structure
 
 from screening.energy.cache import ResultCache, default_cache_dir
-from screening.energy.phase_results import PhaseFailure, PhaseResult, VibrationFunction, compute_or_report
+from screening.energy.phase_results import PhaseFailure, PhaseResult, PhononFunction, compute_phase_or_failure
 from screening.energy.phonons import PhononResult, PhononSettings, compute_phonons
 from screening.energy.relax import RelaxSettings
 from screening.energy.sources import EnergySource
@@ -38,9 +38,9 @@ class EnergyModel(MSONable):
 
     def phases_needed(self, phases: Iterable[Phase], library: PhaseLibrary) -> list[Phase]:
         """The phases plus what their energies need (see `phases_needed`)."""
-        return phases_needed(phases, library, self.with_corrections)
+        return phases_needed(phases, library, self.with_corrections, self.source.is_database)
 
-    def vibrations(self, cache: ResultCache) -> VibrationFunction | None:
+    def phonons(self, cache: ResultCache) -> PhononFunction | None:
         """The phonon calculation of this model (cached), or None in the static mode."""
         return phonon_function(self.phonon_settings, cache) if self.with_vibrations else None
 
@@ -55,12 +55,12 @@ class EnergyModel(MSONable):
         A phase that fails (unsupported element, rejected relaxation) is reported, never used."""
         library = library or default_library()
         cache = cache or ResultCache(default_cache_dir())
-        vibrations = self.vibrations(cache)
+        phonons = self.phonons(cache)
         outcomes = []
         for phase in self.phases_needed(phases, library):
             if progress is not None:
                 progress(phase.name)
-            outcomes.append(compute_or_report(phase, self.source, self.relax_settings, cache, vibrations))
+            outcomes.append(compute_phase_or_failure(phase, self.source, self.relax_settings, cache, phonons))
         return assemble_phases(outcomes, self.with_vibrations, self.with_corrections)
 
 
@@ -86,8 +86,14 @@ def assemble_phases(
     return ComputedPhases(phase_set, corrections, failed)
 
 
-def phases_needed(phases: Iterable[Phase], library: PhaseLibrary, with_corrections: bool) -> list[Phase]:
-    """The phases plus element references, the H2 molecule and (with corrections) the training set."""
+def phases_needed(
+    phases: Iterable[Phase], library: PhaseLibrary, with_corrections: bool, database_only: bool = False
+) -> list[Phase]:
+    """The phases plus element references, the H2 molecule and (with corrections) the training set. With
+    `database_only` (a database energy source such as the Materials Project) only the database's own phases: it
+    has their energies, its element and H2 references among them, and nothing else."""
+    if database_only:
+        return list({p.name: p for p in phases if p.material_id}.values())
     wanted = {p.name: p for p in phases}
     if with_corrections:
         for compound in load_training_set():
@@ -102,7 +108,7 @@ def phases_needed(phases: Iterable[Phase], library: PhaseLibrary, with_correctio
     return list(wanted.values())
 
 
-def phonon_function(settings: PhononSettings, cache: ResultCache) -> VibrationFunction:
+def phonon_function(settings: PhononSettings, cache: ResultCache) -> PhononFunction:
     """Phonons with these settings, cached, in the form `compute_phase` takes."""
     return partial(_phonons, settings=settings, cache=cache)
 

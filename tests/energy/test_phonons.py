@@ -12,7 +12,7 @@ from monty.json import MontyDecoder
 from pymatgen.core import Lattice, Structure
 from scipy.constants import R
 
-from screening.energy.cache import ResultCache, cache_key
+from screening.energy.cache import ResultCache, cache_key, settings_fields
 from screening.energy.phonons import (
     THZ_TO_EV,
     PhononResult,
@@ -145,7 +145,7 @@ def test_result_round_trips_through_json(cu_phonons):
 def test_cache_hit_returns_the_stored_result_without_computing(fcc_cu, tmp_path):
     cache = ResultCache(tmp_path)
     first = compute_phonons(fcc_cu, EMT, FAST, cache)
-    path = tmp_path / f"{cache_key('phonons', fcc_cu, EMT.id, FAST.as_dict())}.json"
+    path = tmp_path / f"{cache_key('phonons', fcc_cu, EMT.id, settings_fields(FAST))}.json"
     assert path.is_file()
     # Mark the stored document: only a read of the file, not a new calculation, can return the mark.
     stored = json.loads(path.read_text())

@@ -24,7 +24,8 @@ from screening.report.page import (
     vant_hoff_ln_p,
     write_report,
 )
-from screening.screen.ranking import RankedList, RankingCriteria, rank_candidates
+from screening.screen.criteria import RankingCriteria
+from screening.screen.ranking import RankedList, rank_candidates
 
 CRITERIA = RankingCriteria.from_celsius(-40.0, 85.0, max_volume_change_pct=30.0)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -73,14 +74,7 @@ def ranked() -> RankedList:
 
 @pytest.fixture(scope="module")
 def report(ranked: RankedList, tmp_path_factory: pytest.TempPathFactory) -> RunReport:
-    return write_report(
-        ranked, RESULTS, tmp_path_factory.mktemp("report") / "run", title="Additives <MgH2> & co", n_top=3
-    )
-
-
-def entropies_of(results: list[ReactionResult]) -> dict[tuple, float]:
-    """dS by (host, additive, ratio, step, reaction), as the report matches candidates to their reactions."""
-    return {(r.host, r.additive, r.additive_per_host_mol, r.step, r.reaction): r.ds_j_per_mol_h2_k for r in results}
+    return write_report(ranked, tmp_path_factory.mktemp("report") / "run", title="Additives <MgH2> & co", n_top=3)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -177,7 +171,7 @@ def test_csv_carries_the_numbers_of_each_candidate(report: RunReport):
 def test_csv_joins_several_flags_with_semicolons(tmp_path: Path):
     flags = [ReactionFlag.IMAGINARY_MODES.value, ReactionFlag.STATIC_ENERGIES_ONLY.value]
     results = [step("MgH2", "Si", 0.5, 36.4, 123.0, 5.0, flags=flags)]
-    report = write_report(rank_candidates(results, CRITERIA), results, tmp_path, title="flags")
+    report = write_report(rank_candidates(results, CRITERIA), tmp_path, title="flags")
     assert read_rows(report.table_csv)[0]["flags"] == "imaginary_modes;static_energies_only"
 
 
@@ -187,7 +181,7 @@ def test_figure_labels_exactly_the_top_candidates(ranked: RankedList):
 
 
 def test_vant_hoff_draws_one_line_per_top_candidate(ranked: RankedList):
-    fig = _vant_hoff_figure(CRITERIA, ranked.top(3), entropies_of(RESULTS))
+    fig = _vant_hoff_figure(CRITERIA, ranked.top(3))
     lines = [line for line in fig.axes[0].get_lines() if len(line.get_xdata()) > 2]
     assert len(lines) == 3
     legend = [text.get_text() for text in fig.legends[0].get_texts()]
@@ -197,13 +191,13 @@ def test_vant_hoff_draws_one_line_per_top_candidate(ranked: RankedList):
 def test_vant_hoff_draws_at_most_15_lines_and_says_so():
     results = [step(f"H{i}H2", "Si", 0.5, 30.0 + i, 120.0, 5.0) for i in range(20)]
     ranked = rank_candidates(results, CRITERIA)
-    fig = _vant_hoff_figure(CRITERIA, ranked.top(20), entropies_of(results))
+    fig = _vant_hoff_figure(CRITERIA, ranked.top(20))
     assert len([line for line in fig.axes[0].get_lines() if len(line.get_xdata()) > 2]) == 15
     assert "the best 15 of 20 top candidates" in fig.legends[0].get_title().get_text()
 
 
 def test_empty_ranked_list_writes_a_page_saying_no_candidates(tmp_path: Path):
-    report = write_report(RankedList(criteria=CRITERIA, candidates=[]), [], tmp_path, title="nothing")
+    report = write_report(RankedList(criteria=CRITERIA, candidates=[]), tmp_path, title="nothing")
     assert "No candidates" in report.html_path.read_text(encoding="utf-8")
     assert read_rows(report.table_csv) == []
     assert report.table_csv.read_text(encoding="utf-8").startswith("rank,host,additive,")
@@ -213,7 +207,7 @@ def test_empty_ranked_list_writes_a_page_saying_no_candidates(tmp_path: Path):
 
 def test_candidate_without_t_1bar_is_reported_with_an_empty_temperature(tmp_path: Path):
     results = [*RESULTS, step("AlH3", "LiH", 0.1, 7.0, 130.0, 9.5, t_1bar_bound_k=150.0)]
-    report = write_report(rank_candidates(results, CRITERIA), results, tmp_path, title="AlH3")
+    report = write_report(rank_candidates(results, CRITERIA), tmp_path, title="AlH3")
     row = next(r for r in read_rows(report.table_csv) if r["host"] == "AlH3")
     assert row["t_1bar_k"] == row["t_1bar_c"] == ""
     assert "none in range" in report.html_path.read_text(encoding="utf-8")
@@ -221,23 +215,17 @@ def test_candidate_without_t_1bar_is_reported_with_an_empty_temperature(tmp_path
 
 def test_candidate_with_nan_capacity_stays_in_the_table(tmp_path: Path):
     results = [*RESULTS, step("NaAlH4", "Si", 0.5, 25.0, 118.0, math.nan)]
-    report = write_report(rank_candidates(results, CRITERIA), results, tmp_path, title="nan")
+    report = write_report(rank_candidates(results, CRITERIA), tmp_path, title="nan")
     row = next(r for r in read_rows(report.table_csv) if r["additive"] == "Si" and r["host"] == "NaAlH4")
     assert math.isnan(float(row["h2_wt_pct"]))
     assert row["passes_filters"] == "False"
 
 
 def test_n_top_larger_than_the_list_shows_every_eligible_candidate(tmp_path: Path, ranked: RankedList):
-    report = write_report(ranked, RESULTS, tmp_path, title="all", n_top=50)
+    report = write_report(ranked, tmp_path, title="all", n_top=50)
     page = report.html_path.read_text(encoding="utf-8")
     assert f"Top {len(ranked.top(50))} eligible candidates" in page
     assert len(ranked.top(50)) == 4
-
-
-def test_candidate_without_its_reaction_result_gets_nan_entropy(tmp_path: Path, ranked: RankedList):
-    report = write_report(ranked, RESULTS[1:], tmp_path, title="partial")
-    row = next(r for r in read_rows(report.table_csv) if r["host"] == "MgH2" and r["additive"] == "Si")
-    assert math.isnan(float(row["ds_j_per_mol_h2_k"]))
 
 
 def test_run_report_round_trips_through_json_with_string_paths(report: RunReport):

@@ -12,7 +12,8 @@ from tests_support import release_step as result
 
 from screening.errors import ConfigError
 from screening.reactions.result import ReactionFlag
-from screening.screen.ranking import RankedList, RankingCriteria, rank_candidates
+from screening.screen.criteria import CapacityTerm, FlagTerm, RankingCriteria, VolumeTerm, WindowTerm
+from screening.screen.ranking import RankedList, rank_candidates
 
 CRITERIA = RankingCriteria()  # window 233.15 K to 358.15 K
 INSIDE_K = 300.0
@@ -66,7 +67,7 @@ def test_equal_scores_break_ties_by_higher_probability_in_window():
 
 
 def test_equal_scores_and_probabilities_break_ties_by_higher_wt_pct():
-    criteria = RankingCriteria(weight_capacity=0.0)  # wt% then no longer changes the score
+    criteria = RankingCriteria().with_terms(CapacityTerm(weight=0.0))  # wt% then no longer changes the score
     ranked = rank_candidates([result("A", wt_pct=4.0), result("Z", wt_pct=6.0)], criteria)
     assert ranked.candidates[0].score == ranked.candidates[1].score
     assert [c.host for c in ranked.candidates] == ["Z", "A"]
@@ -93,7 +94,7 @@ def test_candidate_with_nan_wt_pct_ranks_below_complete_ones_with_a_reason():
     ranked = rank_candidates([result("LiBH4", wt_pct=math.nan), result("NaAlH4", t_1bar_k=ABOVE_K)], CRITERIA)
     last = ranked.candidates[-1]
     assert last.host == "LiBH4"
-    assert last.score_capacity == 0.0
+    assert last.scores["capacity"] == 0.0
     assert any("wt% H2" in reason for reason in last.missing_data)
 
 
@@ -160,7 +161,7 @@ def test_filtered_candidate_is_kept_when_filter_is_off():
     flagged = result("A", flags=[ReactionFlag.INTENDED_REACTION_NOT_ON_PATH.value])
     ranked = rank_candidates([flagged], RankingCriteria(require_intended_on_path=False))
     assert ranked.candidates[0].passes_filters
-    assert ranked.candidates[0].score_flags == pytest.approx(-0.25)
+    assert ranked.candidates[0].scores["flags"] == pytest.approx(-0.25)
 
 
 def test_representative_reaction_is_first_release_step():
@@ -210,21 +211,22 @@ def test_t_min_above_t_max_raises_config_error_naming_field():
         RankingCriteria(t_min_k=400.0, t_max_k=300.0)
 
 
-@pytest.mark.parametrize("weight", ["weight_window", "weight_capacity", "weight_volume", "weight_flags"])
-def test_negative_weight_raises_config_error_naming_field(weight):
-    with pytest.raises(ConfigError, match=weight):
-        RankingCriteria(**{weight: -1.0})
+@pytest.mark.parametrize("term", [WindowTerm, CapacityTerm, VolumeTerm, FlagTerm])
+def test_negative_weight_raises_config_error_naming_the_term(term):
+    with pytest.raises(ConfigError, match=rf"\[ranking.terms.{term.name}\] weight"):
+        term(weight=-1.0)
 
 
 def test_unknown_flag_penalty_raises_config_error_naming_flag():
     with pytest.raises(ConfigError, match="imaginary_mode'"):
-        RankingCriteria(flag_penalties={"imaginary_mode": 1.0})
+        FlagTerm(penalties={"imaginary_mode": 1.0})
 
 
 def test_flag_penalties_override_defaults_for_given_flags_only():
-    criteria = RankingCriteria(flag_penalties={"imaginary_modes": 2.0})
-    assert criteria.flag_penalties["imaginary_modes"] == 2.0
-    assert criteria.flag_penalties["static_energies_only"] == 0.1
+    criteria = RankingCriteria().with_terms(FlagTerm(penalties={"imaginary_modes": 2.0}))
+    assert criteria.term("flags").penalties["imaginary_modes"] == 2.0
+    assert criteria.term("flags").penalties["static_energies_only"] == 0.1
+    assert [t.name for t in criteria.terms] == ["window", "capacity", "volume", "flags"]
 
 
 def test_criteria_from_celsius_converts_to_kelvin():
@@ -250,4 +252,4 @@ def test_step_released_below_the_searched_range_is_scored_at_the_range_end_and_e
     assert candidate.window_distance_k == pytest.approx(CRITERIA.t_min_k - 100.0)
     assert candidate.passes_filters and not candidate.missing_data
     assert "no crossing, end of searched range" in ranked.explain(candidate)
-    assert f"{candidate.score_window:.3f}" in ranked.explain(candidate)
+    assert f"{candidate.scores['window']:.3f}" in ranked.explain(candidate)

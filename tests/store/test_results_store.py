@@ -6,9 +6,10 @@ from maggma.stores import MongoStore, MontyStore
 from tests_support import release_step
 
 from screening.errors import ConfigError, UnknownPhaseError
+from screening.report.tables import REACTION_COLUMNS, RUN_COLUMNS, reaction_row, rows_as_csv
 from screening.screen.documents import RunProvenance, ScreenRun
 from screening.screen.ranking import rank_candidates
-from screening.store import ResultsStore, StoreLocation, reaction_rows, rows_as_csv
+from screening.store import ResultsStore, StoreLocation
 
 
 def finished_run(run_id: str, finished_utc: str, host: str = "LiBH4") -> ScreenRun:
@@ -39,8 +40,8 @@ def test_runs_are_listed_newest_first_with_counts(store):
     store.save(finished_run("old000", "2026-11-23T10:00:00.000+00:00"))
     store.save(finished_run("new000", "2026-11-23T11:00:00.000+00:00"))
     records = store.records()
-    assert [r["run_id"] for r in records] == ["new000", "old000"]
-    assert records[0]["n_candidates"] == 2 and records[0]["n_failed"] == 1 and "config" not in records[0]
+    assert [r.run_id for r in records] == ["new000", "old000"]
+    assert records[0].n_candidates == 2 and records[0].n_failed == 1 and not hasattr(records[0], "config")
 
 
 def test_latest_run_of_a_host_skips_runs_of_other_hosts(store):
@@ -73,10 +74,18 @@ def test_a_candidate_is_found_by_host_and_additive_or_by_its_label(store):
 
 def test_exported_rows_carry_every_reaction_with_the_runs_provenance():
     run = finished_run("aaa111", "2026-11-23T10:00:00.000+00:00")
-    rows = reaction_rows(run)
+    rows = [reaction_row(r, run) for r in run.reactions]
     assert len(rows) == 3 and {r["run_id"] for r in rows} == {"aaa111"} and rows[0]["config_hash"] == "abc"
-    header, *lines = rows_as_csv(rows).splitlines()
+    header, *lines = rows_as_csv(rows, [*REACTION_COLUMNS, *RUN_COLUMNS]).splitlines()
     assert header.split(",")[:4] == ["host", "additive", "additive_per_host_mol", "step"] and len(lines) == 3
+
+
+def test_documents_are_kept_in_the_layout_of_jobflow_additional_stores(store):
+    store.save(finished_run("aaa111", "2026-11-23T10:00:00.000+00:00"))
+    (record,) = store.runs.query()
+    (results,) = store.results.query()
+    assert {"blob_uuid", "data", "@class"} <= set(record) and record["@class"] == "RunRecord"
+    assert results["@class"] == "ScreenRun" and results["data"]["provenance"]["run_id"] == "aaa111"
 
 
 def test_store_locations_build_montydb_or_mongodb_stores(tmp_path, monkeypatch):

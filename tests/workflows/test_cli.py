@@ -63,3 +63,13 @@ def test_mgh2_anode_reproduces_capacity_voltage_and_volume_change(tmp_path, monk
     assert anode["voltage_v"] == pytest.approx(0.5, abs=0.1)
     assert anode["volume_change_pct"] == pytest.approx(85.0, abs=5.0)
     assert len(anode["steps"]) >= 1
+
+
+def test_sources_lists_every_registered_energy_source_and_the_anode_help_names_them():
+    from screening.energy.sources import ENERGY_SOURCES
+
+    listed = json.loads(run_cli("sources", "--json").stdout)
+    assert [row["name"] for row in listed] == list(ENERGY_SOURCES)
+    assert next(row for row in listed if row["name"] == "materials-project")["database"] is True
+    help_text = " ".join(run_cli("anode", "--help").stdout.split())
+    assert all(name in help_text for name in ENERGY_SOURCES)

@@ -34,7 +34,7 @@ def test_the_default_screen_is_the_mgh2_additive_screen():
     config = ScreenConfig.from_file(DEFAULT_SCREEN)
     assert config.screen.hosts == ["MgH2"] and "Si" in config.screen.additives
     assert config.model.with_vibrations and config.model.with_corrections
-    assert config.intended[("MgH2", "Si")] == "2 MgH2 + Si -> Mg2Si + 2 H2"
+    assert config.plan.intended["MgH2 + Si"] == "2 MgH2 + Si -> Mg2Si + 2 H2"
 
 
 def test_the_anode_example_is_an_anode_screen():
@@ -45,6 +45,20 @@ def test_the_anode_example_is_an_anode_screen():
 def test_ranking_window_in_celsius_becomes_kelvin():
     config = ScreenConfig(with_change("ranking", "t_max_c", 100.0))
     assert config.criteria.t_max_k == pytest.approx(373.15)
+
+
+def test_a_ranking_term_table_changes_that_term_and_can_add_a_listed_one():
+    config = ScreenConfig(with_change("ranking", "terms", {"volume": {"weight": 0.25, "reference_pct": 50.0}}))
+    volume = config.criteria.term("volume")
+    assert (volume.weight, volume.reference_pct) == (0.25, 50.0)
+    assert [t.name for t in config.criteria.terms] == ["window", "capacity", "volume", "flags"]
+    assert config.criteria.term("window") == ScreenConfig(GOOD).criteria.term("window")
+
+
+def test_a_database_source_defaults_to_static_uncorrected_energies():
+    tables = {"screen": GOOD["screen"], "energy": {"source": "materials-project"}}
+    model = ScreenConfig(tables).model
+    assert model.source.is_database and not model.with_vibrations and not model.with_corrections
 
 
 def test_relax_and_phonon_tables_set_the_energy_model():
@@ -80,12 +94,18 @@ def test_config_hash_ignores_key_order_but_not_content():
          r"either path .* or uri"),
         ({"energy": GOOD["energy"]}, r"screen: Field required"),
         (with_change("screen", "additives", []), r"needs at least one additive"),
+        (with_change("ranking", "terms", {"price": {"weight": 1.0}}), r"unknown score term 'price'; known: window"),
+        (with_change("ranking", "terms", {"volume": {"wieght": 1.0}}), r"\[ranking.terms.volume\] wieght: unknown"),
+        (with_change("ranking", "terms", {"window": {"weight": -1.0}}), r"\[ranking.terms.window\] weight must be"),
+        (with_change("energy", "source", "materials-project") | {"energy": {"source": "materials-project",
+                                                                            "phonons": True}},
+         r"phonons = true cannot be used with source 'materials-project'"),
     ],
     ids=[
         "unknown-key", "unknown-energy-key", "unknown-relax-key", "unknown-ranking-key", "unknown-phase",
         "negative-ratio", "unsupported-element", "unknown-source", "unimportable-source", "wrong-type",
         "inverted-window", "unbalanced-intended", "intended-not-a-pair", "two-stores", "no-screen-table",
-        "no-additives",
+        "no-additives", "unknown-term", "unknown-term-key", "negative-term-weight", "database-with-phonons",
     ],
 )  # fmt: skip
 def test_bad_config_is_one_error_that_names_the_problem(tables, message):

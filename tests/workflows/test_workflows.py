@@ -12,19 +12,22 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import TESTS_DIR
+from conftest import MP_API_KEY, TESTS_DIR
 from monty.json import MontyDecoder
 from tests_support import CountingEMT
 
 from screening.energy.cache import ResultCache
+from screening.energy.relax import RelaxSettings
 from screening.energy.sources import EnergySource
-from screening.errors import UnknownPhaseError
-from screening.screen.hydrogen import run_screen
-from screening.screen.ranking import RankingCriteria
+from screening.errors import ConfigError, UnknownPhaseError
+from screening.screen.hydrogen import HydrogenStorageScreen
+from screening.screen.run import run_screen
 from screening.store import ResultsStore, StoreLocation
 from screening.thermo.model import EnergyModel
+from screening.units import EV_TO_KJ_PER_MOL
+from structures.materials_project import MaterialsProjectStructures
 from workflows.config import ScreenConfig
-from workflows.phase_makers import RelaxMaker
+from workflows.phase_makers import PhononMaker, RelaxMaker
 from workflows.run import run_screen_locally, screening_flow
 from workflows.screening_maker import ScreeningMaker
 from workflows.stores import job_store
@@ -74,15 +77,15 @@ def test_screen_runs_into_the_store_and_top_in_a_new_process_matches_direct_scre
     assert shown.returncode == 0, shown.stderr
     stored = json.loads(shown.stdout)
     model = EnergyModel(EnergySource("tests_support:CountingEMT"), with_vibrations=False, with_corrections=False)
-    direct, _, failed = run_screen(["AlH3"], ["Ni"], model, RankingCriteria(), cache=ResultCache(cache))
-    expected = direct.top(10, "AlH3")
+    direct = run_screen(HydrogenStorageScreen(["AlH3"], ["Ni"]), model, cache=ResultCache(cache))
+    expected = direct.ranked.top(10, "AlH3")
     assert [row["reaction"] for row in stored] == [c.reaction for c in expected]
     for row, candidate in zip(stored, expected, strict=True):
         assert row["dh_kj_per_mol_h2"] == pytest.approx(candidate.dh_kj_per_mol_h2, abs=1e-9)
         assert row["t_1bar_k"] == pytest.approx(candidate.t_1bar_k, abs=1e-9)
         assert row["h2_wt_pct"] == pytest.approx(candidate.h2_wt_pct, abs=1e-9)
         assert row["score"] == pytest.approx(candidate.score, abs=1e-9)
-    assert summary.run.failed == failed
+    assert summary.run.failed == direct.failed
     assert summary.run.provenance.energy_source_id == model.source.id
 
 
@@ -122,18 +125,22 @@ def test_runs_are_listed_newest_first_and_the_latest_is_the_default(first_run, t
     config, first, _ = first_run
     second = run_screen_locally(config)
     with ResultsStore.at(StoreLocation(str(tmp_path / "store"))) as results:
-        assert [r["run_id"] for r in results.records()] == [second.run.run_id, first.run.run_id]
+        assert [r.run_id for r in results.records()] == [second.run.run_id, first.run.run_id]
         assert results.load().run_id == second.run.run_id
         assert results.load(first.run.run_id[:6]).run_id == first.run.run_id
 
 
-def test_the_flow_output_is_the_stored_run_and_its_jobs_stay_in_the_run_collection(first_run, tmp_path):
+def test_results_reach_the_results_collections_as_routed_job_outputs_once(first_run, tmp_path):
     _, summary, _ = first_run
     store = job_store(StoreLocation(str(tmp_path / "store")), summary.run.run_id)
     store.connect()
     assert store.docs_store.count() == summary.jobs
-    ranking = store.query_one({"name": "rank"}, load=True)
-    assert MontyDecoder().process_decoded(ranking["output"]).run_id == summary.run.run_id
+    ranking = store.query_one({"name": "rank"}, load=False)
+    assert ranking["output"]["store"] == "results" and "blob_uuid" in ranking["output"]  # a reference, not a copy
+    loaded = store.query_one({"name": "rank"}, load=True)
+    assert MontyDecoder().process_decoded(loaded["output"]).run_id == summary.run.run_id
+    assert store.additional_stores["results"].count({"data.provenance.run_id": summary.run.run_id}) == 1
+    assert store.additional_stores["runs"].count({"data.run_id": summary.run.run_id}) == 1
 
 
 @pytest.mark.slow
@@ -171,7 +178,7 @@ def test_two_runs_writing_to_one_store_at_once_lose_no_document(tmp_path, cache)
     assert all(p.returncode == 0 for p in processes)
     location = StoreLocation(str(tmp_path / "store"))
     with ResultsStore.at(location) as results:
-        assert sorted(r["run_id"] for r in results.records()) == sorted(o["run_id"] for o in outputs)
+        assert sorted(r.run_id for r in results.records()) == sorted(o["run_id"] for o in outputs)
         for output in outputs:
             assert len(results.load(output["run_id"]).ranked.candidates) == output["n_candidates"] > 0
     for output in outputs:
@@ -180,13 +187,25 @@ def test_two_runs_writing_to_one_store_at_once_lose_no_document(tmp_path, cache)
         assert store.docs_store.count() == len(screening_flow(ScreenConfig(emt_screen(location.path, ["Ni"]))).jobs)
 
 
+ALH3_NI = HydrogenStorageScreen(["AlH3"], ["Ni"])
+
+
 def test_users_swap_a_sub_maker_as_in_atomate2():
     maker = ScreeningMaker.from_config(ScreenConfig(emt_screen(Path("unused"), ["Ni"], source="emt")))
-    loose = replace(maker, relax_maker=RelaxMaker(source=EnergySource("emt"), name="loose relax"))
-    loose.relax_maker.settings = replace(loose.relax_maker.settings, fmax_ev_per_a=0.1)
-    flow = loose.make(["AlH3"], ["Ni"])
+    loose = replace(maker, relax_maker=RelaxMaker(name="loose relax", settings=RelaxSettings(fmax_ev_per_a=0.1)))
+    flow = loose.make(ALH3_NI)
     relax_jobs = [j for j in flow.jobs if j.name.startswith("loose relax ")]
     assert relax_jobs and all(j.maker.settings.fmax_ev_per_a == 0.1 for j in relax_jobs)
+    assert all(j.maker.source == EnergySource("emt") for j in relax_jobs)  # the flow's one source
+
+
+def test_a_sub_maker_with_another_energy_source_is_refused():
+    maker = ScreeningMaker.from_config(ScreenConfig(emt_screen(Path("unused"), ["Ni"], source="emt")))
+    mixed = replace(maker, phonon_maker=PhononMaker(source=EnergySource("tests_support:CountingEMT")))
+    with pytest.raises(
+        ConfigError, match=r"'phonons' uses energy source tests_support:CountingEMT@.* screen uses emt@"
+    ):
+        mixed.make(ALH3_NI)
 
 
 def test_phonons_add_one_job_per_phase_and_static_screens_have_none():
@@ -194,10 +213,10 @@ def test_phonons_add_one_job_per_phase_and_static_screens_have_none():
     tables = emt_screen(Path("unused"), ["Ni"], source="emt")
     tables["energy"]["phonons"] = True
     vibrating = ScreeningMaker.from_config(ScreenConfig(tables))
-    n_static, n_phonons = (len(m.make(["AlH3"], ["Ni"]).jobs) for m in (static, vibrating))
-    n_phases = len(static.phases(["AlH3"], ["Ni"]))
+    n_static, n_phonons = (len(m.make(ALH3_NI).jobs) for m in (static, vibrating))
+    n_phases = len(static.phases(ALH3_NI))
     assert n_phonons - n_static == n_phases
-    assert not any(j.name.startswith("phonons") for j in static.make(["AlH3"], ["Ni"]).jobs)
+    assert not any(j.name.startswith("phonons") for j in static.make(ALH3_NI).jobs)
 
 
 def test_show_runs_and_export_read_the_stored_run_in_new_processes(first_run, tmp_path):
@@ -267,7 +286,7 @@ def test_progress_reports_every_finished_job_by_name(first_run):
     summary = run_screen_locally(config, progress=lambda done, total, name: seen.append((done, total, name)))
     assert [done for done, _, _ in seen] == list(range(1, summary.jobs + 1))
     assert {total for _, total, _ in seen} == {summary.jobs}
-    assert seen[0][2] == "relax AlH3" and seen[-1][2] == "rank"
+    assert seen[0][2] == "relax AlH3" and [name for *_, name in seen[-2:]] == ["rank", "record"]
 
 
 def test_materials_project_screen_without_key_or_cache_is_bad_input_and_writes_nothing(tmp_path, cache):
@@ -288,3 +307,22 @@ def test_a_reaction_is_found_in_every_mixture_where_it_occurs_written_any_way(fi
     assert [(r.host, r.additive, r.step) for r in found] == [("AlH3", "Ni", 1)]
     with pytest.raises(UnknownPhaseError, match="no step 'Ni \\+ H2 -> NiH2'"):
         summary.run.reactions_matching("Ni + H2 -> NiH2")
+
+
+def test_a_screen_on_materials_project_energies_runs_from_the_cached_answers(tmp_path, cache, mp_server):
+    MaterialsProjectStructures(api_key=MP_API_KEY, endpoint=mp_server.url).records_in_chemical_system("Mg-H")
+    tables = {
+        "screen": {"name": "mgh2-mp", "hosts": ["MgH2"], "additives": ["Mg"]},
+        "energy": {"source": "materials-project"},
+        "store": {"path": str(tmp_path / "store")},
+    }
+    environment = {k: v for k, v in os.environ.items() if k != "MP_API_KEY"}  # offline: the cache answers
+    result = cli("run", "--json", str(write_screen(tmp_path / "mp.toml", tables)), env=environment)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["energy_source_id"].startswith("materials-project@")
+    (step,) = json.loads(cli("top", "--json", "--store", str(tmp_path / "store")).stdout)
+    records = MaterialsProjectStructures().records_in_chemical_system("Mg-H")
+    energy = {r.material_id: r.energy_per_atom_ev for r in records}
+    by_hand_ev = energy["mp-153"] + 2 * energy["mp-24504"] - 3 * energy["mp-23710"]  # MgH2 -> Mg + H2, per MgH2
+    assert step["reaction"] == "1 MgH2 -> 1 Mg + 1 H2"
+    assert step["dh_kj_per_mol_h2"] == pytest.approx(by_hand_ev * EV_TO_KJ_PER_MOL, abs=1e-9)
