@@ -1,16 +1,17 @@
 """Complete phase sets: the phases a solid-state chemist would consider for a host + additive system.
 
-The path solver can only choose among phases it knows, so a chemical system gets the library's phases
-of its elements plus generated candidates built from prototypes: hydrides of each metal that has none
-in the library (rocksalt MH, fluorite and rutile MH2), AlB2-type diborides of metals with boron,
-antifluorite Mg2X with group-14 elements, and Laves AB2 (C15, C14) between the host's and the
-additive's metals. Materials Project phases can be added by the caller (`extra`).
+The path solver can only choose among phases it knows, so a chemical system gets the library's phases of its
+elements plus candidates generated from every prototype of `structures.substitution.PROTOTYPES`, each site
+filled with the system's elements that fit its role (hydrides of metals the library has none for, diborides,
+antifluorite Mg2X, Laves AB2 between the host's and the additive's metals). A prototype added there with the
+existing roles takes part without a change here. Materials Project phases join when a client is given.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from itertools import product
 
 from pymatgen.core import Composition, Element
 
@@ -18,7 +19,7 @@ from structures.errors import SubstitutionError
 from structures.library import PhaseLibrary, default_library
 from structures.materials_project import MaterialsProjectStructures
 from structures.phase import Phase
-from structures.substitution import PROTOTYPES, substitute
+from structures.substitution import PROTOTYPES, Prototype, SiteRole, substitute
 
 logger = logging.getLogger(__name__)
 
@@ -35,43 +36,57 @@ def _metals(elements: Iterable[str]) -> list[str]:
     return sorted(e for e in elements if Element(e).is_metal and e not in NON_METALS)
 
 
-def _generate(prototype: str, mapping: dict[str, str], library: PhaseLibrary) -> Phase | None:
-    try:
-        return substitute(library.get(PROTOTYPES[prototype].parent), mapping, prototype)
-    except SubstitutionError as error:
-        logger.info("no %s candidate for %s: %s", prototype, mapping, error)
-        return None
+def _role_members(role: SiteRole, elements: set[str], host_metals: set[str], known: set[str]) -> list[str]:
+    """The elements of a system that may take a site of this role, sorted."""
+    metals = _metals(elements)
+    binaries = [Composition(f) for f in known if len(Composition(f)) == 2]
+    hydrided = {el.symbol for c in binaries if Element("H") in c for el in c}
+    non_alkali = [m for m in metals if Element(m).group != 1]
+    members = {
+        SiteRole.METAL_WITHOUT_HYDRIDE: [m for m in metals if m not in hydrided],
+        SiteRole.NON_ALKALI_METAL_WITHOUT_HYDRIDE: [m for m in non_alkali if m not in hydrided],
+        SiteRole.NON_ALKALI_METAL: non_alkali,
+        SiteRole.HOST_METAL: [m for m in non_alkali if m in host_metals],
+        SiteRole.GROUP_14: sorted(GROUP_14 & elements),
+    }
+    return members[role]
+
+
+def _substitutions(
+    prototype: Prototype, elements: set[str], host_metals: set[str], known: set[str]
+) -> list[dict[str, str]]:
+    """Every filling of the prototype's sites by elements of their roles (distinct elements, both ways if asked)."""
+    if not set(prototype.requires) <= elements:
+        return []
+    sites = list(prototype.roles)
+    choices = [_role_members(prototype.roles[site], elements, host_metals, known) for site in sites]
+    mappings = []
+    for chosen in product(*choices):
+        if len(set(chosen)) == len(chosen):
+            mappings.append(dict(zip(sites, chosen, strict=True)))
+            if prototype.both_ways:
+                mappings.append(dict(zip(sites, reversed(chosen), strict=True)))
+    return mappings
 
 
 def generated_candidates(elements: set[str], host_metals: set[str], library: PhaseLibrary) -> list[Phase]:
-    """Prototype-built phases of a chemical system that the library does not list by formula."""
+    """Prototype-built phases of a chemical system that the library does not list by formula. A formula the
+    library knows is not guessed again; polymorphs of a new one (C15 and C14 MgAl2) all compete."""
     known = {p.composition.reduced_formula for p in library.in_chemical_system(elements)}
-    wanted: list[tuple[str, dict[str, str]]] = []
-    metals = _metals(elements)
-    for metal in metals:
-        alkali = Element(metal).group == 1  # alkali metals form MH, but no MH2, MB2 or Laves phases
-        if "H" in elements and not any(metal in f and "H" in f and len(Composition(f)) == 2 for f in known):
-            wanted.append(("rocksalt", {"Li": metal}))
-            if not alkali:
-                wanted += [("fluorite", {"Y": metal}), ("rutile", {"Mg": metal})]
-        if "B" in elements and not alkali:
-            wanted.append(("AlB2", {"Mg": metal}))
-    if "Mg" in elements:
-        wanted += [("antifluorite", {"Si": x}) for x in sorted(GROUP_14 & elements)]
-    for a in sorted(m for m in host_metals & set(metals) if Element(m).group != 1):
-        for b in metals:
-            if b != a and Element(b).group != 1:
-                wanted += [("C15", {"Mg": a, "Cu": b}), ("C15", {"Mg": b, "Cu": a})]
-                wanted += [("C14", {"Mg": a, "Zn": b}), ("C14", {"Mg": b, "Zn": a})]
-    phases, seen = [], set()
-    for prototype, mapping in wanted:
-        mapping = {old: new for old, new in mapping.items() if old != new}
-        phase = _generate(prototype, mapping, library) if mapping else None
-        # a formula the library knows is not guessed again; polymorphs of a new one (C15, C14) all compete
-        if phase is not None and phase.formula not in known and phase.name not in seen:
-            seen.add(phase.name)
-            phases.append(phase)
-    return phases
+    phases: dict[str, Phase] = {}
+    for prototype in PROTOTYPES.values():
+        for mapping in _substitutions(prototype, elements, host_metals, known):
+            mapping = {old: new for old, new in mapping.items() if old != new}
+            if not mapping:
+                continue  # the parent itself
+            try:
+                phase = substitute(library.get(prototype.parent), mapping, prototype.name)
+            except SubstitutionError as error:
+                logger.info("no %s candidate for %s: %s", prototype.name, mapping, error)
+                continue
+            if phase.formula not in known:
+                phases.setdefault(phase.name, phase)
+    return list(phases.values())
 
 
 def phases_for_system(

@@ -1,21 +1,29 @@
-"""Crystal structures from their published description: space group, lattice parameters, Wyckoff sites.
+"""Crystal structures from their published description: space group, setting, lattice parameters, Wyckoff sites.
 
-The symmetry operations of every setting come from spglib's table of the 530 Hall settings, so a
-paper's origin choice, axis choice or rhombohedral/hexagonal axes can be written as it is printed.
-Each Wyckoff orbit is checked against its multiplicity, which catches most typing errors in
-coordinates.
+pymatgen does the crystallography: `SpaceGroup` holds the symmetry operations of every ITA setting
+(origin choices, rhombohedral or hexagonal axes, monoclinic cell choices) and expands a Wyckoff
+position into its orbit; `Structure.get_primitive_structure` reduces the cell.
+
+This module adds what pymatgen cannot do:
+- it checks each orbit against the multiplicity printed in its Wyckoff label ('4f'), which catches
+  most typing errors in coordinates and a wrong origin choice;
+- it takes a setting as papers print it ('2', 'R', 'H' or a full symbol such as 'P 1 2_1/n 1') and
+  finds pymatgen's name for it, or names the settings it knows;
+- `MoleculeInBox` builds the gas-phase references (H2), which have no space group;
+- `strained_lattice_parameters` carries a relaxation of whatever cell was computed back onto the
+  paper's conventional cell, so relaxed and experimental lattice parameters can be compared.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
-import spglib
 from monty.json import MSONable
 from pymatgen.core import Element, Lattice, Structure
+from pymatgen.symmetry.groups import SpaceGroup
 
 from structures.errors import CrystallographyError, FormulaError
 
@@ -71,8 +79,8 @@ class WyckoffSite(MSONable):
 
 @dataclass(frozen=True)
 class CrystalSpec(MSONable):
-    """A crystal as papers print it. `setting` names a non-default setting as spglib does
-    ('2' for origin choice 2, 'R' for rhombohedral axes, or the full symbol such as 'P 1 2_1/n 1')."""
+    """A crystal as papers print it. `setting` names a non-default setting: '2' for origin choice 2,
+    'R' or 'H' for rhombohedral or hexagonal axes, or the full symbol such as 'P 1 2_1/n 1'."""
 
     space_group: str
     lattice: LatticeParameters
@@ -81,12 +89,12 @@ class CrystalSpec(MSONable):
 
     def build_conventional(self) -> Structure:
         """All atoms of the conventional cell, each Wyckoff orbit checked against its multiplicity."""
-        rotations, translations = symmetry_operations(self.space_group, self.setting)
+        group = resolve_space_group(self.space_group, self.setting)
         species: list[str] = []
         frac_coords: list[np.ndarray] = []
         for site in self.sites:
             _check_element(site.species)
-            orbit = _orbit(np.asarray(site.coords, dtype=float), rotations, translations)
+            orbit = group.get_orbit(np.asarray(site.coords, dtype=float), tol=_ORBIT_TOLERANCE)
             if len(orbit) != site.multiplicity:
                 raise CrystallographyError(
                     f"{site.species} at {site.wyckoff} {site.coords} in {self.space_group} "
@@ -134,65 +142,31 @@ def _check_element(symbol: str) -> None:
         raise FormulaError(f"{symbol!r} is not an element of the periodic table")
 
 
-@cache
-def _hall_numbers() -> dict[int, list[tuple[int, str, str, str]]]:
-    """Space-group number -> [(hall number, short symbol, full symbol, choice)] from spglib."""
-    table: dict[int, list[tuple[int, str, str, str]]] = {}
-    for hall in range(1, 531):
-        sg = spglib.get_spacegroup_type(hall)
-        table.setdefault(sg.number, []).append(
-            (hall, sg.international_short, sg.international_full.replace(" ", ""), sg.choice)
-        )
-    return table
+def resolve_space_group(symbol: str, setting: str = "") -> SpaceGroup:
+    """pymatgen's space group of a Hermann-Mauguin symbol in a setting; no setting is the ITA standard one.
 
-
-def hall_number(space_group: str | int, setting: str = "") -> int:
-    """The Hall number of a space group (short symbol or number) in a setting; default is the ITA standard."""
-    table = _hall_numbers()
-    if isinstance(space_group, int) or str(space_group).isdigit():
-        candidates = table.get(int(space_group), [])
-    else:
-        symbol = str(space_group).replace(" ", "")
-        candidates = [row for rows in table.values() for row in rows if symbol in (row[1], row[2])]
-        if candidates:
-            candidates = table[next(n for n, rows in table.items() if candidates[0] in rows)]
-    if not candidates:
-        raise CrystallographyError(f"unknown space group {space_group!r}")
+    pymatgen names settings without spaces or underscores ('P121/n1', 'Fd-3m:2', 'R-3m:R'), so a setting
+    is matched in that spelling, either whole or as the choice after the colon.
+    """
+    try:
+        standard = SpaceGroup(symbol.replace(" ", ""))
+    except ValueError as exc:
+        raise CrystallographyError(f"unknown space group {symbol!r}") from exc
     if not setting:
-        return candidates[0][0]
-    wanted = setting.replace(" ", "")
-    for hall, _, full, choice in candidates:
-        if wanted in (full, choice):
-            return hall
-    known = ", ".join(f"{full} ({choice})" if choice else full for _, _, full, choice in candidates)
-    raise CrystallographyError(f"space group {space_group} has no setting {setting!r}; known: {known}")
+        return standard
+    known = sorted(SpaceGroup.get_settings(standard.symbol.replace("_", "")))
+    wanted = setting.replace(" ", "").replace("_", "")
+    name = next((name for name in known if wanted in (name, name.partition(":")[2])), None)
+    if name is None:
+        raise CrystallographyError(f"space group {symbol} has no setting {setting!r}; known: {', '.join(known)}")
+    with warnings.catch_warnings():  # pymatgen notes that non-standard settings have no full symbol
+        warnings.filterwarnings("ignore", "Full symbol not available", UserWarning)
+        return SpaceGroup(name)
 
 
-def symmetry_operations(space_group: str | int, setting: str = "") -> tuple[np.ndarray, np.ndarray]:
-    """Rotations and translations (fractional) of a space group in the given setting."""
-    ops = spglib.get_symmetry_from_database(hall_number(space_group, setting))
-    return np.asarray(ops["rotations"], dtype=float), np.asarray(ops["translations"], dtype=float)
-
-
-def space_group_number(space_group: str | int) -> int:
+def space_group_number(symbol: str) -> int:
     """The International Tables number of a space-group symbol."""
-    return spglib.get_spacegroup_type(hall_number(space_group)).number
-
-
-def _orbit(point: np.ndarray, rotations: np.ndarray, translations: np.ndarray) -> list[np.ndarray]:
-    """The distinct images of one point under the operations, wrapped into [0, 1)."""
-    images = (rotations @ point + translations) % 1.0
-    unique: list[np.ndarray] = []
-    for image in images:
-        if not any(_same_fractional_point(image, known) for known in unique):
-            unique.append(image)
-    return unique
-
-
-def _same_fractional_point(p: np.ndarray, q: np.ndarray) -> bool:
-    delta = p - q
-    delta -= np.round(delta)
-    return bool(np.all(np.abs(delta) < _ORBIT_TOLERANCE))
+    return resolve_space_group(symbol).int_number
 
 
 def strained_lattice_parameters(reference: LatticeParameters, before: Lattice, after: Lattice) -> LatticeParameters:

@@ -8,7 +8,8 @@ in elemental molar volume (Zen's law of additive volumes), a starting point that
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 from pymatgen.core import Composition, Element
 from scipy.constants import Avogadro, angstrom, centi
@@ -21,28 +22,51 @@ from structures.phase import Phase
 _CM3_TO_A3 = (centi / angstrom) ** 3
 
 
+class SiteRole(StrEnum):
+    """Which elements of a chemical system candidate generation puts on a prototype's site."""
+
+    METAL_WITHOUT_HYDRIDE = "metal without a binary hydride in the library"  # rocksalt MH: alkali metals too
+    NON_ALKALI_METAL_WITHOUT_HYDRIDE = "non-alkali metal without a binary hydride in the library"  # MH2 types
+    NON_ALKALI_METAL = "non-alkali metal"  # alkali metals form no MB2 or Laves phases
+    HOST_METAL = "non-alkali metal of the host"
+    GROUP_14 = "group-14 element (Si, Ge, Sn, Pb)"
+
+
 @dataclass(frozen=True)
 class Prototype:
-    """A structure type, defined by a library phase that has it and the role of each of its elements."""
+    """A structure type, defined by a library phase that has it (`parent`), and the role of each of its elements
+    that candidate generation replaces (`roles`: parent element -> role); the other elements stay. `requires`
+    names elements a chemical system must hold for the prototype to be tried, and `both_ways` puts each pair of
+    elements of a two-role prototype on both sites (A on the A site and on the B site of AB2)."""
 
     name: str
     parent: str
     description: str
     tags: tuple[str, ...]
+    roles: dict[str, SiteRole] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
+    both_ways: bool = False
 
 
 PROTOTYPES: dict[str, Prototype] = {
     p.name: p
     for p in (
-        Prototype("antifluorite", "Mg2Si", "anti-CaF2 A2X (Fm-3m), e.g. Mg2Si, Mg2Ge, Mg2Sn", ("intermetallic",)),
-        Prototype("AlB2", "MgB2", "AlB2-type MB2 (P6/mmm), e.g. MgB2, AlB2, TiB2, CrB2", ("boride",)),
-        Prototype("C15", "MgCu2", "cubic Laves AB2 (MgCu2-type, Fd-3m)", ("intermetallic",)),
-        Prototype("C14", "MgZn2", "hexagonal Laves AB2 (MgZn2-type, P6_3/mmc)", ("intermetallic",)),
-        Prototype("rocksalt", "LiH", "NaCl-type MH (Fm-3m), e.g. LiH, NaH, KH", ("hydride",)),
-        Prototype("rutile", "MgH2", "rutile-type MH2 (P4_2/mnm), e.g. MgH2", ("hydride",)),
-        Prototype("fluorite", "YH2", "CaF2-type MH2 (Fm-3m), e.g. TiH2, YH2, LaH2", ("hydride",)),
+        Prototype("antifluorite", "Mg2Si", "anti-CaF2 A2X (Fm-3m), e.g. Mg2Si, Mg2Ge, Mg2Sn", ("intermetallic",),
+                  {"Si": SiteRole.GROUP_14}, requires=("Mg",)),
+        Prototype("AlB2", "MgB2", "AlB2-type MB2 (P6/mmm), e.g. MgB2, AlB2, TiB2, CrB2", ("boride",),
+                  {"Mg": SiteRole.NON_ALKALI_METAL}, requires=("B",)),
+        Prototype("C15", "MgCu2", "cubic Laves AB2 (MgCu2-type, Fd-3m)", ("intermetallic",),
+                  {"Mg": SiteRole.HOST_METAL, "Cu": SiteRole.NON_ALKALI_METAL}, both_ways=True),
+        Prototype("C14", "MgZn2", "hexagonal Laves AB2 (MgZn2-type, P6_3/mmc)", ("intermetallic",),
+                  {"Mg": SiteRole.HOST_METAL, "Zn": SiteRole.NON_ALKALI_METAL}, both_ways=True),
+        Prototype("rocksalt", "LiH", "NaCl-type MH (Fm-3m), e.g. LiH, NaH, KH", ("hydride",),
+                  {"Li": SiteRole.METAL_WITHOUT_HYDRIDE}, requires=("H",)),
+        Prototype("rutile", "MgH2", "rutile-type MH2 (P4_2/mnm), e.g. MgH2", ("hydride",),
+                  {"Mg": SiteRole.NON_ALKALI_METAL_WITHOUT_HYDRIDE}, requires=("H",)),
+        Prototype("fluorite", "YH2", "CaF2-type MH2 (Fm-3m), e.g. TiH2, YH2, LaH2", ("hydride",),
+                  {"Y": SiteRole.NON_ALKALI_METAL_WITHOUT_HYDRIDE}, requires=("H",)),
     )
-}
+}  # fmt: skip
 
 
 def atomic_volume_a3(symbol: str) -> float:

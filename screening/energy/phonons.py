@@ -21,6 +21,7 @@ from phonopy import Phonopy
 from phonopy.structure.atoms import PhonopyAtoms
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
+from pymatgen.io.phonopy import get_phonopy_structure, get_pmg_structure
 from scipy.constants import Planck, electron_volt, tera
 
 from screening.energy.cache import ResultCache, cache_key, settings_fields
@@ -190,12 +191,8 @@ def compute_phonons(
     return result
 
 
-def _to_ase(cell: PhonopyAtoms) -> Atoms:
-    return Atoms(symbols=cell.symbols, cell=cell.cell, scaled_positions=cell.scaled_positions, pbc=True)
-
-
 def _forces(cell: PhonopyAtoms, source: EnergySource) -> np.ndarray:
-    atoms = _to_ase(cell)
+    atoms = AseAtomsAdaptor.get_atoms(get_pmg_structure(cell))
     atoms.calc = source.calculator()
     return np.array(atoms.get_forces())
 
@@ -210,11 +207,7 @@ def _crystal_phonons(
     structure: Structure, source: EnergySource, settings: PhononSettings, start: float
 ) -> PhononResult:
     matrix = _supercell_matrix(structure, settings)
-    unitcell = PhonopyAtoms(
-        symbols=[site.specie.symbol for site in structure],
-        cell=structure.lattice.matrix,
-        scaled_positions=structure.frac_coords,
-    )
+    unitcell = get_phonopy_structure(structure)
     # primitive_matrix "P": thermal properties per input cell, which _formula_units counts (phonopy 4
     # otherwise searches a smaller primitive cell and reports per that).
     phonon = Phonopy(unitcell, supercell_matrix=matrix, primitive_matrix="P", symprec=settings.symprec_a)

@@ -72,12 +72,12 @@ def conversion_anode(hydride: str, phase_set: PhaseSet, corrections: CorrectionS
     composition = Composition(start.formula)
     if LITHIUM in composition:
         raise ConfigError(f"{hydride} already contains Li; give the delithiated hydride")
-    pd, by_entry = phase_diagram(phase_set, corrections)
+    pd = phase_diagram(phase_set, corrections)
     if LITHIUM not in pd.elements:
         raise ConfigError("the phase set has no lithium phase: Li metal is the reference of every voltage")
     levels = [0.0, *(x for x in open_element_levels(pd, composition, LITHIUM) if x > AMOUNT_TOLERANCE)]
     states = [{start.name: (1.0, start)}]
-    states += [assemblage(pd, by_entry, composition + Composition({"Li": x})) for x in levels[1:]]
+    states += [assemblage(pd, composition + Composition({"Li": x})) for x in levels[1:]]
     molar_mass = float(composition.weight)
     steps = []
     for (x0, before), (x1, after) in pairwise(zip(levels, states, strict=True)):

@@ -112,29 +112,26 @@ class ReleasePath(MSONable):
         return next((s for s in self.steps if s.h2_released_mol > 0), None)
 
 
-def phase_diagram(phase_set: PhaseSet, corrections: CorrectionScheme | None) -> tuple[PhaseDiagram, dict]:
-    """Phase diagram of corrected formation enthalpies; map from entry to phase result."""
-    entries, by_entry = [], {}
-    for result in phase_set.results:
-        if result.formula == "H2" and not result.is_molecule:
-            continue  # solid H2 exists below 14 K only; the gas is hydrogen's reference and product
-        entry = PDEntry(
-            result.composition, corrected_formation_enthalpy_ev(result, phase_set, corrections), name=result.name
-        )
-        entries.append(entry)
-        by_entry[id(entry)] = result
-    return PhaseDiagram(entries), by_entry
+def phase_diagram(phase_set: PhaseSet, corrections: CorrectionScheme | None) -> PhaseDiagram:
+    """Phase diagram of corrected formation enthalpies; each entry carries its phase result as `attribute`. Solid
+    H2 exists below 14 K only, so the gas is hydrogen's reference and product, and a solid H2 phase is left out."""
+    entries = [
+        PDEntry(result.composition, corrected_formation_enthalpy_ev(result, phase_set, corrections), result.name,
+                attribute=result)
+        for result in phase_set.results
+        if not (result.formula == "H2" and not result.is_molecule)
+    ]  # fmt: skip
+    return PhaseDiagram(entries)
 
 
-def assemblage(pd: PhaseDiagram, by_entry: dict, composition: Composition) -> dict[str, tuple[float, PhaseResult]]:
+def assemblage(pd: PhaseDiagram, composition: Composition) -> dict[str, tuple[float, PhaseResult]]:
     """Equilibrium phases at a composition: name -> (moles of formula units, result)."""
     assemblage: dict[str, tuple[float, PhaseResult]] = {}
     for entry, fraction in pd.get_decomposition(composition).items():
         moles = fraction * composition.num_atoms / entry.composition.num_atoms
         if moles > AMOUNT_TOLERANCE:
-            result = by_entry[id(entry)]
             factor = entry.composition.get_reduced_composition_and_factor()[1]
-            assemblage[result.name] = (moles * factor, result)
+            assemblage[entry.attribute.name] = (moles * factor, entry.attribute)
     return assemblage
 
 
@@ -256,13 +253,13 @@ def release_path(
 ) -> ReleasePath:
     """The H2-release steps of a mixture over all phases of the phase set, with dH, sigma, dS, T(1 bar),
     capacities and volume change per step."""
-    pd, by_entry = phase_diagram(phase_set, corrections)
+    pd = phase_diagram(phase_set, corrections)
     initial = _initial_assemblage(mixture, phase_set)
     mass_g, volume_a3 = _mixture_mass_g_and_volume_a3(initial)
     composition = mixture.composition
     host_part = Composition({el: n for el, n in composition.items() if el != HYDROGEN})
     states = [initial] + [
-        assemblage(pd, by_entry, host_part + Composition({"H": h})) for h in _hydrogen_levels(pd, composition)
+        assemblage(pd, host_part + Composition({"H": h})) for h in _hydrogen_levels(pd, composition)
     ]
     path = ReleasePath(mixture, [], sorted(r.name for r in phase_set.results))
     step = 0

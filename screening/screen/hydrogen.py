@@ -51,7 +51,7 @@ def candidate_ratios(
     """Moles of additive per mole of host at the vertices of the host-additive line, with hydrogen
     closed and with hydrogen open at chemical potentials spanning the useful release enthalpies:
     the ratios at which a product assemblage is reached exactly (the hull vertices)."""
-    pd, _ = phase_diagram(phase_set, corrections)
+    pd = phase_diagram(phase_set, corrections)
     host_c, additive_c = Composition(host), Composition(additive)
     ratios = {_ratio(c, host_c, additive_c) for c in pd.get_critical_compositions(host_c, additive_c)}
     hydrogen = Element("H")
