@@ -34,6 +34,11 @@ DEFAULT_T_MAX_C = 85.0
 # 1.8 kWh/kg = 0.055 kg H2/kg: a material at this wt% scores 1.0 on capacity (before the weight).
 DOE_2025_SYSTEM_WT_PCT = 5.5
 
+# The same table's system volumetric capacity target: 1.3 kWh/L = 0.040 kg H2/L = 40 kg H2/m3 (US DOE Fuel Cell
+# Technologies Office, Multi-Year RD&D Plan, Technical Plan - Storage (2012), Table 3.3.3, which pairs it with the
+# 1.8 kWh/kg = 0.055 kg H2/kg above).
+DOE_SYSTEM_KG_H2_PER_M3 = 40.0
+
 # Penalties (subtracted, before the flag term's weight) for the flags a ReactionResult may carry. A flag that only
 # restates a number already scored (no T(1 bar) in range -> infinite window distance) costs nothing.
 DEFAULT_FLAG_PENALTIES: dict[str, float] = {
@@ -168,6 +173,34 @@ class CapacityTerm(ScoreTerm):
 
 
 @dataclass(frozen=True)
+class VolumetricCapacityTerm(ScoreTerm):
+    """kg H2 released per m3 of the starting solids / reference_kg_per_m3 (default: the DOE system target): what a
+    tank of the material holds, where wt% says what it weighs."""
+
+    reference_kg_per_m3: float = DOE_SYSTEM_KG_H2_PER_M3
+
+    name: ClassVar[str] = "volumetric_capacity"
+    column: ClassVar[str] = "h2_kg_per_m3"
+    heading: ClassVar[str] = "kg H2/m3"
+    missing_text: ClassVar[str] = "kg H2/m3 missing"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_positive("[ranking.terms.volumetric_capacity] reference_kg_per_m3", self.reference_kg_per_m3)
+
+    def value(self, candidate: RankedCandidate, criteria: RankingCriteria) -> float | None:
+        density = _finite(candidate.h2_kg_per_m3)
+        return None if density is None else density / self.reference_kg_per_m3
+
+    def describe(self, candidate: RankedCandidate, criteria: RankingCriteria) -> str:
+        value = candidate.h2_kg_per_m3 / self.reference_kg_per_m3
+        return f"{candidate.h2_kg_per_m3:.1f} kg H2/m3 -> {value:.3f} (/ {self.reference_kg_per_m3:g})"
+
+    def missing_reason(self, candidate: RankedCandidate) -> str:
+        return f"kg H2/m3 of step {candidate.step} is not a number: volumetric capacity scored as 0"
+
+
+@dataclass(frozen=True)
 class VolumeTerm(ScoreTerm):
     """-|volume change of the solids| / reference_pct: swelling or shrinking both cost (cycling, containment)."""
 
@@ -229,7 +262,9 @@ class FlagTerm(ScoreTerm):
         return f"{priced} -> {0.0 - self.penalty(candidate.flags):.3f}"
 
 
-SCORE_TERMS: dict[str, type[ScoreTerm]] = {term.name: term for term in (WindowTerm, CapacityTerm, VolumeTerm, FlagTerm)}
+SCORE_TERMS: dict[str, type[ScoreTerm]] = {
+    term.name: term for term in (WindowTerm, CapacityTerm, VolumetricCapacityTerm, VolumeTerm, FlagTerm)
+}
 DEFAULT_TERMS: tuple[ScoreTerm, ...] = (WindowTerm(), CapacityTerm(), VolumeTerm(), FlagTerm())
 
 
