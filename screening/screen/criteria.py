@@ -78,7 +78,12 @@ class ScoreTerm(MSONable, ABC):
     missing_text: ClassVar[str] = "missing"
 
     def __post_init__(self) -> None:
+        """The weight must be >= 0; every other number a term holds is a scale or reference and must be > 0."""
         check_nonnegative(f"[ranking.terms.{self.name}] weight", self.weight)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name != "weight" and isinstance(value, int | float):
+                check_positive(f"[ranking.terms.{self.name}] {f.name}", value)
 
     @abstractmethod
     def value(self, candidate: RankedCandidate, criteria: RankingCriteria) -> float | None:
@@ -121,10 +126,6 @@ class WindowTerm(ScoreTerm):
     heading: ClassVar[str] = "T(1 bar)"
     missing_text: ClassVar[str] = "no T(1 bar), distance inf"
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        check_positive("[ranking.terms.window] scale_k", self.scale_k)
-
     def value(self, candidate: RankedCandidate, criteria: RankingCriteria) -> float | None:
         distance = criteria.window_distance_k(candidate.t_for_window_k)
         return math.exp(-distance / self.scale_k) if math.isfinite(distance) else None
@@ -146,8 +147,33 @@ class WindowTerm(ScoreTerm):
 
 
 @dataclass(frozen=True)
-class CapacityTerm(ScoreTerm):
-    """wt% H2 of the step / reference_wt_pct (default: the DOE 2025 system target)."""
+class PerReferenceTerm(ScoreTerm, ABC):
+    """A capacity-like term: the candidate's number in `column` divided by a reference amount (`reference`)."""
+
+    unit: ClassVar[str] = ""
+    what: ClassVar[str] = ""  # the number in words, for missing-data reasons
+    digits: ClassVar[int] = 2  # decimals of the number in explanations
+
+    @property
+    @abstractmethod
+    def reference(self) -> float:
+        """The amount worth a value of 1."""
+
+    def value(self, candidate: RankedCandidate, criteria: RankingCriteria) -> float | None:
+        amount = _finite(getattr(candidate, self.column))
+        return None if amount is None else amount / self.reference
+
+    def describe(self, candidate: RankedCandidate, criteria: RankingCriteria) -> str:
+        amount = getattr(candidate, self.column)
+        return f"{amount:.{self.digits}f} {self.unit} -> {amount / self.reference:.3f} (/ {self.reference:g})"
+
+    def missing_reason(self, candidate: RankedCandidate) -> str:
+        return f"{self.what} of step {candidate.step} is not a number: {self.name.replace('_', ' ')} scored as 0"
+
+
+@dataclass(frozen=True)
+class CapacityTerm(PerReferenceTerm):
+    """wt% H2 of the step / reference_wt_pct (default: the DOE system target)."""
 
     reference_wt_pct: float = DOE_2025_SYSTEM_WT_PCT
 
@@ -155,25 +181,16 @@ class CapacityTerm(ScoreTerm):
     column: ClassVar[str] = "h2_wt_pct"
     heading: ClassVar[str] = "wt% H2"
     missing_text: ClassVar[str] = "wt% missing"
+    unit: ClassVar[str] = "wt%"
+    what: ClassVar[str] = "wt% H2"
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        check_positive("[ranking.terms.capacity] reference_wt_pct", self.reference_wt_pct)
-
-    def value(self, candidate: RankedCandidate, criteria: RankingCriteria) -> float | None:
-        wt_pct = _finite(candidate.h2_wt_pct)
-        return None if wt_pct is None else wt_pct / self.reference_wt_pct
-
-    def describe(self, candidate: RankedCandidate, criteria: RankingCriteria) -> str:
-        value = candidate.h2_wt_pct / self.reference_wt_pct
-        return f"{candidate.h2_wt_pct:.2f} wt% -> {value:.3f} (/ {self.reference_wt_pct:g})"
-
-    def missing_reason(self, candidate: RankedCandidate) -> str:
-        return f"wt% H2 of step {candidate.step} is not a number: capacity scored as 0"
+    @property
+    def reference(self) -> float:
+        return self.reference_wt_pct
 
 
 @dataclass(frozen=True)
-class VolumetricCapacityTerm(ScoreTerm):
+class VolumetricCapacityTerm(PerReferenceTerm):
     """kg H2 released per m3 of the starting solids / reference_kg_per_m3 (default: the DOE system target): what a
     tank of the material holds, where wt% says what it weighs."""
 
@@ -183,21 +200,13 @@ class VolumetricCapacityTerm(ScoreTerm):
     column: ClassVar[str] = "h2_kg_per_m3"
     heading: ClassVar[str] = "kg H2/m3"
     missing_text: ClassVar[str] = "kg H2/m3 missing"
+    unit: ClassVar[str] = "kg H2/m3"
+    what: ClassVar[str] = "kg H2/m3"
+    digits: ClassVar[int] = 1
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        check_positive("[ranking.terms.volumetric_capacity] reference_kg_per_m3", self.reference_kg_per_m3)
-
-    def value(self, candidate: RankedCandidate, criteria: RankingCriteria) -> float | None:
-        density = _finite(candidate.h2_kg_per_m3)
-        return None if density is None else density / self.reference_kg_per_m3
-
-    def describe(self, candidate: RankedCandidate, criteria: RankingCriteria) -> str:
-        value = candidate.h2_kg_per_m3 / self.reference_kg_per_m3
-        return f"{candidate.h2_kg_per_m3:.1f} kg H2/m3 -> {value:.3f} (/ {self.reference_kg_per_m3:g})"
-
-    def missing_reason(self, candidate: RankedCandidate) -> str:
-        return f"kg H2/m3 of step {candidate.step} is not a number: volumetric capacity scored as 0"
+    @property
+    def reference(self) -> float:
+        return self.reference_kg_per_m3
 
 
 @dataclass(frozen=True)
@@ -211,10 +220,6 @@ class VolumeTerm(ScoreTerm):
     column: ClassVar[str] = "volume_change_pct"
     heading: ClassVar[str] = "dV %"
     missing_text: ClassVar[str] = "change missing"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        check_positive("[ranking.terms.volume] reference_pct", self.reference_pct)
 
     def value(self, candidate: RankedCandidate, criteria: RankingCriteria) -> float | None:
         change = _finite(candidate.volume_change_pct)
