@@ -145,8 +145,8 @@ def _check_element(symbol: str) -> None:
 def resolve_space_group(symbol: str, setting: str = "") -> SpaceGroup:
     """pymatgen's space group of a Hermann-Mauguin symbol in a setting; no setting is the ITA standard one.
 
-    pymatgen names settings without spaces or underscores ('P121/n1', 'Fd-3m:2', 'R-3m:R'), so a setting
-    is matched in that spelling, either whole or as the choice after the colon.
+    pymatgen names settings without spaces or underscores ('P121/n1', 'Fd-3m:2', 'R-3m:R', 'Pbnm'), so a
+    setting is matched in that spelling, whole or as the choice after the standard symbol and a colon.
     """
     try:
         standard = SpaceGroup(symbol.replace(" ", ""))
@@ -154,11 +154,13 @@ def resolve_space_group(symbol: str, setting: str = "") -> SpaceGroup:
         raise CrystallographyError(f"unknown space group {symbol!r}") from exc
     if not setting:
         return standard
-    known = sorted(SpaceGroup.get_settings(standard.symbol.replace("_", "")))
+    compact = standard.symbol.replace("_", "")
+    known = SpaceGroup.get_settings(compact)
     wanted = setting.replace(" ", "").replace("_", "")
-    name = next((name for name in known if wanted in (name, name.partition(":")[2])), None)
+    name = next((name for name in (wanted, f"{compact}:{wanted}") if name in known), None)
     if name is None:
-        raise CrystallographyError(f"space group {symbol} has no setting {setting!r}; known: {', '.join(known)}")
+        listed = ", ".join(sorted(known))
+        raise CrystallographyError(f"space group {symbol} has no setting {setting!r}; known: {listed}")
     with warnings.catch_warnings():  # pymatgen notes that non-standard settings have no full symbol
         warnings.filterwarnings("ignore", "Full symbol not available", UserWarning)
         return SpaceGroup(name)

@@ -22,7 +22,7 @@ from phonopy.structure.atoms import PhonopyAtoms
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 from pymatgen.io.phonopy import get_phonopy_structure, get_pmg_structure
-from scipy.constants import Planck, electron_volt, tera
+from scipy.constants import Planck, electron_volt, kilo, tera
 
 from screening.energy.cache import ResultCache, cache_key, settings_fields
 from screening.energy.sources import EnergySource
@@ -124,6 +124,14 @@ class PhononResult(MSONable):
     def zero_point_energy_ev_per_atom(self) -> float:
         """The zero-point energy divided by the atoms of one formula unit."""
         return self.zero_point_energy_ev_per_formula_unit / self.atoms_per_formula_unit
+
+    def enthalpy_at(self, temperature_k: float) -> float:
+        """H_vib = F_vib + T S_vib (ZPE included) in eV per formula unit, both interpolated linearly on the grid;
+        phonopy's entropy is exact for the same frequencies, so no numerical derivative of F is needed."""
+        entropy_j_per_mol_k = float(
+            np.interp(temperature_k, self.temperatures_k, self.entropy_j_per_mol_k_per_formula_unit)
+        )
+        return self.free_energy_at(temperature_k) + temperature_k * entropy_j_per_mol_k / kilo / EV_TO_KJ_PER_MOL
 
     def free_energy_at(self, temperature_k: float) -> float:
         """F_vib (ZPE included) in eV per formula unit at a temperature of the grid's range (linear

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import numpy as np
 from monty.json import MSONable
 from pymatgen.core import Composition
 
@@ -19,20 +18,15 @@ STANDARD_TEMPERATURE_K = T_REFERENCE_K
 
 
 def vibrational_enthalpy_ev(result: PhaseResult, temperature_k: float) -> float:
-    """Vibrational enthalpy per formula unit at T (zero point included), H = F - T dF/dT from the
-    phonon free energies; for the H2 molecule, its zero point plus the gas-phase H(298) - H(0)."""
+    """Vibrational enthalpy per formula unit at T (zero point included), H = F + T S from the phonons; for the H2
+    molecule, its zero point plus the gas-phase H(298) - H(0)."""
     if result.zero_point_energy_ev_per_formula_unit is None:
         raise ConfigError(f"{result.name}: vibrations were not computed")
     if result.is_molecule:
         if abs(temperature_k - STANDARD_TEMPERATURE_K) > 1e-6:
             raise ConfigError("gas-phase enthalpies other than at 298.15 K come from screening.thermo.release")
         return result.zero_point_energy_ev_per_formula_unit + H2_H298_MINUS_H0_KJ_PER_MOL / EV_TO_KJ_PER_MOL
-    grid = result.vibrational_free_energy_ev_per_formula_unit or {}
-    temperatures = np.array(sorted(grid))
-    free_energies = np.array([grid[t] for t in temperatures])
-    free_energy = float(np.interp(temperature_k, temperatures, free_energies))
-    slope = float(np.interp(temperature_k, temperatures, np.gradient(free_energies, temperatures)))
-    return free_energy - temperature_k * slope
+    return result.phonons.enthalpy_at(temperature_k)
 
 
 @dataclass

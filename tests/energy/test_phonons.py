@@ -25,6 +25,7 @@ from screening.energy.phonons import (
 from screening.energy.relax import relax_phase, relax_structure
 from screening.energy.sources import EnergySource
 from screening.errors import ConfigError
+from screening.units import EV_TO_KJ_PER_MOL
 from structures.library import get_phase
 
 EMT = EnergySource("emt")
@@ -52,6 +53,17 @@ def test_fcc_cu_zero_point_energy_matches_debye_estimate(cu_phonons):
     # 3x3x3 to 5x5x5 supercells agree to 0.1 meV). The window allows +-10 % around the Debye value.
     assert cu_phonons.formula == "Cu" and cu_phonons.formula_units_per_cell == 1
     assert 0.030 < cu_phonons.zero_point_energy_ev_per_formula_unit < 0.037
+
+
+def test_vibrational_enthalpy_is_f_plus_t_s_and_agrees_with_f_minus_t_df_dt(fcc_cu, cu_phonons):
+    t_k = 300.0  # a grid point (50 K steps), so no interpolation enters
+    i = cu_phonons.temperatures_k.index(t_k)
+    f, s = cu_phonons.free_energy_ev_per_formula_unit[i], cu_phonons.entropy_j_per_mol_k_per_formula_unit[i]
+    assert cu_phonons.enthalpy_at(t_k) == pytest.approx(f + t_k * s / 1000 / EV_TO_KJ_PER_MOL, rel=1e-12)
+    fine = compute_phonons(fcc_cu, EMT, replace(FAST, temperature_step_k=1.0))
+    j = fine.temperatures_k.index(t_k)
+    slope = (fine.free_energy_ev_per_formula_unit[j + 1] - fine.free_energy_ev_per_formula_unit[j - 1]) / 2.0
+    assert cu_phonons.enthalpy_at(t_k) == pytest.approx(fine.free_energy_ev_per_formula_unit[j] - t_k * slope, abs=1e-5)
 
 
 def test_free_energy_at_zero_kelvin_is_the_zero_point_energy(cu_phonons):
