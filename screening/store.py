@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
 from maggma.core import Store
 from maggma.stores import MongoStore, MontyStore
 from monty.json import MontyDecoder, MSONable
+from montydb import MontyClient
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
 
 from screening.errors import ConfigError, UnknownPhaseError
 from screening.screen.documents import RunRecord, ScreenRun
@@ -27,6 +34,11 @@ logger = logging.getLogger(__name__)
 
 RUNS = "runs"
 RESULTS = "results"
+JOBS = "jobs"
+MONGO_TIMEOUT_MS = 5000  # an unreachable MongoDB is an error after 5 s, not pymongo's default 30 s
+# What a store that cannot be used raises: a montydb sqlite file that is not a database, a file system that
+# refuses, a MongoDB that cannot be reached or refuses the database name.
+STORE_FAULTS = (sqlite3.DatabaseError, OSError, PyMongoError)
 
 
 def default_store_dir() -> Path:
@@ -63,23 +75,69 @@ class StoreLocation(MSONable):
         return Path(self.path).expanduser() if self.path else default_store_dir()
 
     def prepare(self) -> None:
-        """Make sure the embedded store's directory exists and is one; a clear error if it cannot be."""
+        """Make sure a run can write here: the embedded store's directory exists (made if need be) and is
+        writable; a clear error naming it if not."""
         if not self.is_embedded:
+            self._check_reachable()
             return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise ConfigError(f"cannot use {self.directory} as the store directory: {error.strerror}") from None
+        if not os.access(self.directory, os.W_OK | os.X_OK):
+            raise ConfigError(f"the store directory {self.directory} is not writable")
+
+    def _check_reachable(self) -> None:
+        """ConfigError naming the (redacted) URI unless the MongoDB answers and accepts the database name."""
+        client: MongoClient = MongoClient(self.uri, serverSelectionTimeoutMS=MONGO_TIMEOUT_MS)
+        try:
+            client[self.database].command("ping")
+        except PyMongoError as error:
+            reason = redacted(str(error).split(",")[0])
+            raise ConfigError(f"cannot use the MongoDB at {self.describe()}: {reason}") from None
+        finally:
+            client.close()
 
     def describe(self) -> str:
-        """Where the store is, for messages."""
-        return str(self.directory) if self.is_embedded else f"{self.uri} (database {self.database})"
+        """Where the store is, for messages; a password in a MongoDB URI is never shown."""
+        return str(self.directory) if self.is_embedded else f"{redacted(self.uri)} (database {self.database})"
 
     def collection(self, name: str) -> Store:
         """A maggma store for one collection of this location (not yet connected)."""
         if self.is_embedded:
             return MontyStore(name, database_path=str(self.directory), database_name=self.database, storage="sqlite")
-        return MongoStore.from_uri(self.uri, collection_name=name, database=self.database)
+        return MongoStore.from_uri(
+            self.uri,
+            collection_name=name,
+            database=self.database,
+            mongoclient_kwargs={"serverSelectionTimeoutMS": MONGO_TIMEOUT_MS},
+        )
+
+
+def redacted(uri: str) -> str:
+    """A MongoDB URI with its password replaced by ***, for anything stored or shown."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def jobs_collection(location: StoreLocation, run_id: str | None = None) -> str:
+    """The collection of a run's job documents. montydb reads and decodes every document of a collection
+    for each query (no indexes), and jobflow queries once per reference, so on the embedded store each
+    run keeps its jobs in its own collection (`jobs_<run id>`) and a run's cost does not grow with the
+    history. MongoDB has one `jobs` collection, where job documents carry the run id in their metadata."""
+    return f"{JOBS}_{run_id}" if run_id and location.is_embedded else JOBS
+
+
+@dataclass(frozen=True)
+class UnfinishedRun(MSONable):
+    """A run whose job documents are in the store but which has no run record: killed, failed, or running."""
+
+    run_id: str
+    job_documents: int
+    last_activity_utc: str
 
 
 class ResultsStore:
@@ -92,17 +150,29 @@ class ResultsStore:
         self.where = where
 
     @classmethod
-    def at(cls, location: StoreLocation) -> ResultsStore:
-        """The results store of a store location (connect with `with`)."""
+    def at(cls, location: StoreLocation, create: bool = False) -> ResultsStore:
+        """The results store of a store location (connect with `with`). Queries leave `create` off: they never
+        create a store, so a mistyped path is an error, not an empty history; `create` makes it for `save`."""
+        if create:
+            location.prepare()
+        if location.is_embedded and not location.directory.exists():
+            raise ConfigError(f"no store at {location.directory} (a run creates it; check --store or [store] path)")
         return cls(location.collection(RUNS), location.collection(RESULTS), location.describe())
 
     def __enter__(self) -> ResultsStore:
-        try:
+        with self._faults("open"):
             self.runs.connect()
             self.results.connect()
-        except OSError as error:
-            raise ConfigError(f"cannot open the store at {self.where}: {error}") from None
         return self
+
+    @contextmanager
+    def _faults(self, what: str) -> Iterator[None]:
+        """Store faults as one clear error naming the store."""
+        try:
+            yield
+        except STORE_FAULTS as error:
+            reason = redacted(str(getattr(error, "strerror", None) or error).splitlines()[0])
+            raise ConfigError(f"cannot {what} the store at {self.where}: {reason}") from None
 
     def __exit__(self, *exc: object) -> None:
         self.runs.close()
@@ -110,14 +180,16 @@ class ResultsStore:
 
     def save(self, run: ScreenRun) -> None:
         """Write a run made without jobflow: the results, then the run record that makes them visible."""
-        self.results.update([blob_document(run)], key="blob_uuid")
-        self.runs.update([blob_document(run.record())], key="blob_uuid")
+        with self._faults("write to"):
+            self.results.update([blob_document(run)], key="blob_uuid")
+            self.runs.update([blob_document(run.record())], key="blob_uuid")
         logger.info("stored run %s in %s", run.run_id, self.where)
 
     def records(self, host: str | None = None) -> list[RunRecord]:
         """Run records, newest first, optionally only runs that screened `host`."""
         criteria = {"data.hosts": host} if host else {}
-        records = [_decoded(doc) for doc in self.runs.query(criteria=criteria, properties=["data"])]
+        with self._faults("read"):
+            records = [_decoded(doc) for doc in self.runs.query(criteria=criteria, properties=["data"])]
         return sorted(records, key=lambda r: r.finished_utc, reverse=True)
 
     def load(self, run_id: str | None = None, host: str | None = None) -> ScreenRun:
@@ -130,10 +202,54 @@ class ResultsStore:
         if not records:
             what = f"run {run_id!r}" if run_id else "finished run" + (f" with host {host}" if host else "")
             raise UnknownPhaseError(f"no {what} in the store at {self.where}")
-        document = self.results.query_one({"data.provenance.run_id": records[0].run_id}, properties=["data"])
+        with self._faults("read"):
+            document = self.results.query_one({"data.provenance.run_id": records[0].run_id}, properties=["data"])
         if document is None:
             raise UnknownPhaseError(f"run {records[0].run_id} is listed but its results are not in {self.where}")
         return _decoded(document)
+
+    def unfinished_runs(self, location: StoreLocation) -> list[UnfinishedRun]:
+        """Runs with job documents (or results) but no run record, oldest activity first."""
+        finished = {r.run_id for r in self.records()}
+        found: dict[str, list[dict[str, Any]]] = {}
+        with self._faults("read"):
+            if location.is_embedded:
+                database = MontyClient(str(location.directory))[location.database]
+                for name in database.list_collection_names():
+                    if name.startswith(f"{JOBS}_") and (run_id := name.removeprefix(f"{JOBS}_")) not in finished:
+                        found[run_id] = list(database[name].find({}, {"completed_at": 1, "updated_on": 1}))
+            else:
+                jobs = location.collection(JOBS)
+                jobs.connect()
+                for doc in jobs.query(criteria={"metadata.run_id": {"$nin": sorted(finished)}},
+                                      properties=["metadata", "completed_at", "updated_on"]):  # fmt: skip
+                    found.setdefault(doc["metadata"]["run_id"], []).append(doc)
+                jobs.close()
+            for doc in self.results.query(properties=["data.provenance.run_id"]):
+                run_id = doc["data"]["provenance"]["run_id"]
+                if run_id not in finished:
+                    found.setdefault(run_id, [])
+        runs = [
+            UnfinishedRun(run_id, len(docs), max((str(d.get("completed_at") or d.get("updated_on") or "")
+                                                  for d in docs), default=""))
+            for run_id, docs in found.items()
+        ]  # fmt: skip
+        return sorted(runs, key=lambda r: r.last_activity_utc)
+
+    def remove_unfinished(self, location: StoreLocation, run: UnfinishedRun) -> None:
+        """Remove the job documents (and any results without a record) of an unfinished run; a finished run's
+        documents are never touched."""
+        if any(r.run_id == run.run_id for r in self.records()):
+            raise ConfigError(f"run {run.run_id} is finished; its documents are kept")
+        with self._faults("write to"):
+            if location.is_embedded:
+                MontyClient(str(location.directory))[location.database].drop_collection(f"{JOBS}_{run.run_id}")
+            else:
+                jobs = location.collection(JOBS)
+                jobs.connect()
+                jobs.remove_docs({"metadata.run_id": run.run_id})
+                jobs.close()
+            self.results.remove_docs({"data.provenance.run_id": run.run_id})
 
 
 def blob_document(document: MSONable) -> dict[str, Any]:

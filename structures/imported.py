@@ -6,11 +6,14 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from monty.json import MSONable
-from pymatgen.core import Structure
+from pymatgen.core import Element, Structure
 
 from structures.errors import StructureImportError
 from structures.phase import Phase
+
+MIN_DISTANCE_A = 0.5  # no two atoms of a solid or molecule here come closer (H-H in H2: 0.74 A)
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,17 @@ def ordered_structure(structure: Structure, origin: str) -> Structure:
         )
     if len(structure) == 0:
         raise StructureImportError(f"{origin} holds no atoms")
+    unknown = sorted({str(sp) for sp in structure.species if not Element.is_valid_symbol(getattr(sp, "symbol", ""))})
+    if unknown:
+        raise StructureImportError(f"{origin} has species that are not elements: {', '.join(unknown)}")
+    if len(structure) > 1:
+        distances = structure.distance_matrix + np.eye(len(structure)) * 1e9
+        i, j = np.unravel_index(np.argmin(distances), distances.shape)
+        if distances[i, j] < MIN_DISTANCE_A:
+            raise StructureImportError(
+                f"{origin} has overlapping atoms: sites {i} ({structure[i].species_string}) and {j} "
+                f"({structure[j].species_string}) are {distances[i, j]:.2f} A apart"
+            )
     return structure
 
 

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import signal
 import sys
+import time
 import warnings
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,6 +44,7 @@ from structures.phase import Phase
 from workflows.config import DEFAULT_SCREEN, ScreenConfig
 from workflows.run import RunSummary, run_screen_locally
 
+RUN_ID = re.compile(r"[0-9A-Za-z_-]+")  # run ids become folder names: no separators, no dots
 EXIT_BAD_INPUT = 2
 EXIT_NOT_FINISHED = 1
 EXIT_FAILURES = 3
@@ -181,7 +186,9 @@ def anode(
 
     library = default_library()
     start = library.get(hydride)
-    model = EnergyModel(EnergySource(source), with_vibrations=not static, with_corrections=corrections)
+    energy_source = EnergySource(source)
+    energy_source.check_elements({el.symbol for el in start.composition} | {"Li"}, f"{start.name} + Li")
+    model = EnergyModel(energy_source, with_vibrations=not static, with_corrections=corrections)
     computed = model.compute(anode_phases(start.name, library), library=library)
     result = conversion_anode(start.formula, computed.phase_set, computed.corrections)
     if as_json:
@@ -301,7 +308,10 @@ def show(
 ) -> None:
     """One candidate (why it ranks where it does, every step of its release path), or every mixture of a
     run in which a given reaction occurs."""
-    host = what.split("+")[0].split("->")[0].split()[-1]
+    words = what.split("->")[0].split("+")[0].split()
+    if not words:
+        raise ConfigError(f"show needs a candidate ('MgH2 + Si'), a reaction or a hydride, got {what!r}")
+    host = words[-1]
     screen_run = load_run(store, run, None if "->" in what else host)
     if "->" in what:
         _show_reaction(screen_run.reactions_matching(what), as_json)
@@ -327,6 +337,9 @@ def _echo_step(step: ReactionResult) -> None:
                f"dS {step.ds_j_per_mol_h2_k:.1f} J/(mol H2 K), T(1 bar) {_t(step.t_1bar_k)}, "
                f"{step.h2_wt_pct:.2f} wt% H2, {step.h2_kg_per_m3:.1f} kg H2/m3, "
                f"solid volume {step.volume_change_pct:+.1f} %{_flags(step.flags)}")  # fmt: skip
+    if step.uncalibrated_terms:
+        typer.echo(f"    correction terms without training data (sigma from their prior): "
+                   f"{', '.join(step.uncalibrated_terms)}")  # fmt: skip
 
 
 def _show_reaction(reactions: list[ReactionResult], as_json: bool) -> None:
@@ -375,42 +388,91 @@ def runs(
 def export(
     run: RunOption = None,
     fmt: Annotated[TableFormat, typer.Option("--format", help="csv or json (text means csv).")] = TableFormat.csv,
-    output: Annotated[Path | None, typer.Option(help="File to write (default: stdout).")] = None,
+    output: Annotated[str | None, typer.Option(help="File to write (default: stdout).")] = None,
     store: StoreOption = None,
 ) -> None:
     """Every reaction (or anode) of a run, with its provenance, as CSV or JSON."""
+    path = None if output is None else output_file(output)
     rows, columns = run_rows(load_run(store, run))
     text = json.dumps(rows, indent=1, default=str) if fmt is TableFormat.json else rows_as_csv(rows, columns)
-    if output is None:
+    if path is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text)
-        typer.echo(f"{len(rows)} rows written to {output}")
+        path.write_text(text)
+        typer.echo(f"{len(rows)} rows written to {path}")
+
+
+def output_file(name: str) -> Path:
+    """The file `--output` names: a name, in a folder that exists, not a folder itself, not a link."""
+    if not name.strip():
+        raise ConfigError("--output needs a file name")
+    path = Path(name).expanduser()
+    if path.is_dir():
+        raise ConfigError(f"--output {path} is a folder; give a file name")
+    if path.is_symlink():
+        raise ConfigError(f"--output {path} is a symbolic link; give a plain file name")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--output {path}: the folder {path.parent} does not exist")
+    return path
 
 
 @app.command()
 def report(
     run: Annotated[str | None, typer.Argument(help="Run id (default: the latest run).")] = None,
-    output: Annotated[Path | None, typer.Option(help="Folder to write (default: ./report-RUN).")] = None,
+    output: Annotated[str | None, typer.Option(help="Folder to write (default: ./report-RUN).")] = None,
     n: Annotated[int, typer.Option("--n", min=1, help="How many top candidates to label and plot.")] = 10,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace the report files of an earlier report in the folder.")
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """A run report: ranked table (HTML, CSV), dH vs wt% with the target window, van't Hoff plot."""
     from screening.report.page import write_report
 
+    if output is not None and not output.strip():
+        raise ConfigError("--output needs a folder name")
     screen_run = load_run(store, run)
     if screen_run.ranked is None:
         raise ConfigError("reports are drawn for hydrogen-storage runs; use `top` or `export` for anode runs")
     p = screen_run.provenance
+    if output is None and not RUN_ID.fullmatch(p.run_id):
+        raise ConfigError(f"the stored run id {p.run_id!r} is not a plain id; give --output")
     written = write_report(
         screen_run.ranked,
-        output or Path(f"report-{p.run_id}"),
+        Path(output).expanduser() if output else Path(f"report-{p.run_id}"),
         title=f"{p.screen_name}: ranked candidates",
         n_top=n,
         subtitle=f"run {p.run_id}, finished {screen_run.finished_utc}, {p.energy_source_id}, "
         f"hydride-screen {p.code_version}, config {p.config_hash}",
+        overwrite=overwrite,
     )
     typer.echo(f"report written to {written.html_path}")
+
+
+@app.command()
+def prune(
+    store: StoreOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Remove what is listed (default: only list it).")] = False,
+    idle_hours: Annotated[
+        float, typer.Option(min=0.0, help="Leave runs alone that did anything in the last this many hours.")
+    ] = 1.0,
+) -> None:
+    """List (and with --yes remove) the job documents of runs that never finished: killed or failed runs. A
+    finished run's results, record and jobs are never removed; a run active within --idle-hours is left alone."""
+    location = store_location(store)
+    cutoff = (datetime.now(UTC) - timedelta(hours=idle_hours)).isoformat()
+    with ResultsStore.at(location) as results:
+        unfinished = results.unfinished_runs(location)
+        idle = [r for r in unfinished if r.last_activity_utc < cutoff]
+        for run in idle:
+            if yes:
+                results.remove_unfinished(location, run)
+            typer.echo(f"{'removed' if yes else 'unfinished'} {run.run_id}: {run.job_documents} job documents, "
+                       f"last activity {run.last_activity_utc or 'unknown'}")  # fmt: skip
+    active = len(unfinished) - len(idle)
+    note = f"; {active} active within {idle_hours:g} h left alone" if active else ""
+    verb = "removed" if yes else "found (remove with --yes)"
+    typer.echo(f"{len(idle)} unfinished runs {verb}{note}")
 
 
 def load_config(screen: Path | None, store: str | None) -> ScreenConfig:
@@ -420,9 +482,14 @@ def load_config(screen: Path | None, store: str | None) -> ScreenConfig:
 
 
 def _run_with_progress(config: ScreenConfig) -> RunSummary:
-    """Run, with a progress bar on a terminal and no per-job output otherwise."""
+    """Run, with a progress bar on a terminal, and a line per finished job on stderr otherwise (cron, nohup)."""
     if not sys.stderr.isatty():
-        return run_screen_locally(config)
+        started = time.monotonic()
+
+        def log_line(done: int, total: int, name: str) -> None:
+            typer.echo(f"[{done}/{total}, {time.monotonic() - started:.0f} s] {name}", err=True)
+
+        return run_screen_locally(config, log_line)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, transient=True) as progress:
         task = progress.add_task(config.name, total=None)
@@ -431,6 +498,10 @@ def _run_with_progress(config: ScreenConfig) -> RunSummary:
             progress.update(task, completed=done, total=total, description=f"{config.name}: {name}")
 
         return run_screen_locally(config, advance)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @app.command()
@@ -442,12 +513,16 @@ def run(
 ) -> None:
     """Run a screen on this machine: compute what is new, rank, store. One summary line on stdout."""
     config = load_config(screen, store)
+    signal.signal(signal.SIGTERM, _interrupt)  # a scheduler's kill: finish as Ctrl-C does, with exit code 1
     try:
         summary = _run_with_progress(config)
     except (ConfigError, MaterialsProjectError):  # raised before anything is written: bad input
         raise
     except HydrideScreenError as error:
         typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=EXIT_NOT_FINISHED) from None
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted; the run did not finish (its calculations so far are cached)", err=True)
         raise typer.Exit(code=EXIT_NOT_FINISHED) from None
     if as_json:
         record = {k: v for k, v in summary.run.record().as_dict().items() if not k.startswith("@")}

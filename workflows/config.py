@@ -14,7 +14,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictStr,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 from scipy.constants import zero_Celsius
 
 from screening.energy.phonons import PhononSettings
@@ -25,7 +35,7 @@ from screening.reactions.enthalpy import parse_reaction
 from screening.screen.anode import AnodeCriteria, AnodeScreen
 from screening.screen.criteria import SCORE_TERMS, RankingCriteria
 from screening.screen.hydrogen import HydrogenStorageScreen
-from screening.store import StoreLocation
+from screening.store import StoreLocation, redacted
 from screening.thermo.model import EnergyModel
 from structures.errors import HydrideScreenError
 from structures.library import PhaseLibrary, default_library
@@ -46,25 +56,50 @@ class _Table(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ScreenTable(_Table):
-    """[screen]: what to screen."""
+# Moles of additive per mole of host: beyond 100:1 either way the "mixture" is one phase with a trace of the
+# other, whose release reaction is the pure phase's (a ratio of 1e300 ranked 5e-300 wt% as a candidate).
+RATIO_BOUNDS = (0.01, 100.0)
 
-    name: str
+
+def _distinct(names: list[str]) -> list[str]:
+    """Names with surrounding spaces removed, each once, in the order given."""
+    return list(dict.fromkeys(name.strip() for name in names))
+
+
+class ScreenTable(_Table):
+    """[screen]: what to screen. Hosts, additives and ratios are taken each once (spaces stripped)."""
+
+    name: str = Field(min_length=1)
     kind: ScreenKind = ScreenKind.hydrogen_storage
     description: str = ""
-    hosts: list[str] = Field(min_length=1)
-    additives: list[str] = Field(default_factory=list)
-    ratios: list[float] = Field(default_factory=list)
-    intended: dict[str, str] = Field(default_factory=dict)
-    materials_project: bool = False
+    hosts: list[StrictStr] = Field(min_length=1)
+    additives: list[StrictStr] = Field(default_factory=list)
+    ratios: list[StrictFloat] = Field(default_factory=list)
+    intended: dict[str, StrictStr] = Field(default_factory=dict)
+    materials_project: StrictBool = False
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("the screen needs a name (it labels every stored run)")
+        return name.strip()
+
+    @field_validator("hosts", "additives")
+    @classmethod
+    def _names(cls, names: list[str]) -> list[str]:
+        if any(not name.strip() for name in names):
+            raise ValueError("an empty phase name")
+        return _distinct(names)
 
     @field_validator("ratios")
     @classmethod
-    def _positive_ratios(cls, ratios: list[float]) -> list[float]:
-        bad = [r for r in ratios if not (math.isfinite(r) and r > 0)]
+    def _physical_ratios(cls, ratios: list[float]) -> list[float]:
+        low, high = RATIO_BOUNDS
+        bad = [r for r in ratios if not (math.isfinite(r) and low <= r <= high)]
         if bad:
-            raise ValueError(f"ratios are moles of additive per mole of host and must be > 0, got {bad}")
-        return ratios
+            raise ValueError(f"ratios are moles of additive per mole of host, from {low:g} to {high:g}; got {bad}")
+        return list(dict.fromkeys(ratios))
 
 
 class EnergyTable(_Table):
@@ -74,8 +109,8 @@ class EnergyTable(_Table):
     source: str = "sevennet"
     options: dict[str, Any] = Field(default_factory=dict)
     device: str = "cpu"
-    phonons: bool | None = None
-    corrections: bool | None = None
+    phonons: StrictBool | None = None
+    corrections: StrictBool | None = None
 
 
 class StoreTable(_Table):
@@ -197,7 +232,7 @@ class ScreenConfig:
         """Read and validate a screen file."""
         path = Path(path)
         try:
-            tables = tomllib.loads(path.read_text())
+            tables = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a byte-order mark is not an error
         except OSError as error:
             raise ConfigError(f"cannot read screen file {path}: {error.strerror or error}") from None
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
@@ -214,13 +249,23 @@ class ScreenConfig:
             elements.add("Li")
         self.source.check_available()
         self.source.check_elements(elements, "this screen")
-        if self.screen.kind is ScreenKind.hydrogen_storage and not self.screen.additives:
-            raise ConfigError("[screen] additives: a hydrogen-storage screen needs at least one additive")
+        if self.screen.kind is ScreenKind.hydrogen_storage:
+            self._check_hydrogen_screen(library)
         for pair, reaction in self.screen.intended.items():
             host, _, additive = (part.strip() for part in pair.partition("+"))
             if host not in self.screen.hosts or additive not in self.screen.additives:
                 raise ConfigError(f"[screen.intended] {pair!r} is not 'HOST + ADDITIVE' of this screen")
             parse_reaction(reaction)
+
+    def _check_hydrogen_screen(self, library: PhaseLibrary) -> None:
+        """Hosts that hold hydrogen, and at least one host + additive pair that is not a phase with itself."""
+        if not self.screen.additives:
+            raise ConfigError("[screen] additives: a hydrogen-storage screen needs at least one additive")
+        for host in self.screen.hosts:
+            if "H" not in {el.symbol for el in library.get(host).composition}:
+                raise ConfigError(f"[screen] hosts: {host} holds no hydrogen, so it has none to release")
+        if not self.plan.pairs():
+            raise ConfigError("[screen] no host + additive pair to screen: every additive is the host itself")
 
     @property
     def name(self) -> str:
@@ -239,6 +284,14 @@ class ScreenConfig:
         return HydrogenStorageScreen(
             list(self.screen.hosts), list(self.screen.additives), list(self.screen.ratios), intended, self.criteria
         )
+
+    @property
+    def shown_tables(self) -> dict[str, Any]:
+        """The tables as they may be stored and shown: a MongoDB URI without its password."""
+        store = self.tables.get("store")
+        if not isinstance(store, dict) or not store.get("uri"):
+            return self.tables
+        return {**self.tables, "store": {**store, "uri": redacted(store["uri"])}}
 
     @property
     def config_hash(self) -> str:

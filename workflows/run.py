@@ -25,15 +25,18 @@ ProgressCallback = Callable[[int, int, str], None]
 
 
 def provenance_of(config: ScreenConfig) -> RunProvenance:
-    """The provenance of a new run of a screen config."""
-    return RunProvenance.new(config.plan, config.source.id, config.name, config.tables, config.config_hash)
+    """The provenance of a new run of a screen config (a MongoDB password in it is not kept)."""
+    return RunProvenance.new(config.plan, config.source.id, config.name, config.shown_tables, config.config_hash)
 
 
 def screening_flow(config: ScreenConfig, provenance: RunProvenance | None = None) -> Flow:
     """The jobflow graph of a screen config."""
-    return ScreeningMaker.from_config(config).make(
-        config.plan, provenance or provenance_of(config), materials_project=config.materials_project()
+    provenance = provenance or provenance_of(config)
+    flow = ScreeningMaker.from_config(config).make(
+        config.plan, provenance, materials_project=config.materials_project()
     )
+    flow.update_metadata({"run_id": provenance.run_id})  # finds a run's jobs in a shared jobs collection (prune)
+    return flow
 
 
 @dataclass

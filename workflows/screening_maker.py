@@ -76,6 +76,7 @@ class ScreeningMaker(Maker):
             library,
             self.phase_set_maker.with_corrections,
             self.source.is_database,
+            self.source.supported_elements(),
         )
 
     def phase_jobs(self, phases: list[Phase]) -> tuple[list[Job], list[OutputReference]]:

@@ -6,17 +6,7 @@ from __future__ import annotations
 from jobflow import JobStore
 
 from screening.errors import ConfigError
-from screening.store import RESULTS, RUNS, ResultsStore, StoreLocation
-
-JOBS = "jobs"
-
-
-def jobs_collection(location: StoreLocation, run_id: str | None = None) -> str:
-    """The collection of a run's job documents. montydb reads and decodes every document of a collection
-    for each query (no indexes), and jobflow queries once per reference, so on the embedded store each
-    run keeps its jobs in its own collection (`jobs_<run id>`) and a run's cost does not grow with the
-    history. MongoDB has one `jobs` collection."""
-    return f"{JOBS}_{run_id}" if run_id and location.is_embedded else JOBS
+from screening.store import RESULTS, RUNS, ResultsStore, StoreLocation, jobs_collection
 
 
 def job_store(location: StoreLocation, run_id: str | None = None) -> JobStore:

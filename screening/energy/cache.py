@@ -4,6 +4,7 @@ computed twice; files are written atomically, so a killed run never leaves a hal
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -69,17 +70,38 @@ class ResultCache:
     def _path(self, key: str) -> Path:
         return self.directory / f"{key}.json"
 
-    def get(self, key: str) -> Any | None:
-        """The stored result of `key`, or None."""
+    def get(self, key: str, expected: type | tuple[type, ...] = object) -> Any | None:
+        """The stored result of `key` if it is an `expected` object, else None. A file that cannot be read as one
+        (cut short, emptied, edited, from another version) is reported, set aside as `<key>.json.damaged` and
+        treated as missing, so the calculation is done again instead of breaking every later run."""
         path = self._path(key)
         if not path.is_file():
             return None
+        try:
+            stored = json.loads(path.read_text(), cls=MontyDecoder)
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError, ImportError) as error:
+            return self._set_aside(path, f"unreadable ({type(error).__name__}: {error})")
+        if not isinstance(stored, expected):
+            return self._set_aside(
+                path, f"holds a {type(stored).__name__}, not a {getattr(expected, '__name__', expected)}"
+            )
         logger.debug("cache hit %s", key)
-        return json.loads(path.read_text(), cls=MontyDecoder)
+        return stored
+
+    def _set_aside(self, path: Path, why: str) -> None:
+        damaged = path.with_name(path.name + ".damaged")
+        logger.warning("cache file %s is %s; moved to %s and computed again", path, why, damaged.name)
+        with contextlib.suppress(OSError):
+            path.replace(damaged)
 
     def put(self, key: str, result: MSONable) -> None:
-        """Store a result atomically and synced to disk (temporary file, fsync, then rename)."""
-        write_json_atomically(self._path(key), result)
+        """Store a result atomically and synced to disk (temporary file, fsync, then rename). A cache that cannot
+        be written (read-only, full) costs the reuse, not the result: it is reported and the run goes on."""
+        try:
+            write_json_atomically(self._path(key), result)
+        except OSError as error:
+            logger.warning("could not write %s to the cache in %s (%s); the result is used but not kept",
+                           key, self.directory, error.strerror or error)  # fmt: skip
 
     def __contains__(self, key: str) -> bool:
         return self._path(key).is_file()

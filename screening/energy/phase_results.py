@@ -137,7 +137,7 @@ def relax_cached(
         settings = replace(settings, max_volume_change_pct=GENERATED_MAX_VOLUME_CHANGE_PCT)
     structure = phase.build()
     key = cache_key("relax", structure, source.id, settings_fields(settings))
-    if cache is not None and (stored := cache.get(key)) is not None:
+    if cache is not None and (stored := cache.get(key, RelaxationResult)) is not None:
         return stored
     result = relax_phase(phase, source, settings)
     if cache is not None:  # a rejection is as reproducible as a success: both are kept

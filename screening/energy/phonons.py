@@ -176,8 +176,8 @@ def compute_phonons(
     key_settings = settings_fields(settings) | ({"is_molecule": True} if is_molecule else {})
     key = cache_key("phonons", structure, source.id, key_settings)
     if cache is not None:
-        stored = cache.get(key)
-        if isinstance(stored, PhononResult):
+        stored = cache.get(key, PhononResult)
+        if stored is not None:
             logger.info("phonons of %s from cache (%s)", formula, key)
             return stored
     start = time.perf_counter()

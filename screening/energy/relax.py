@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from ase import Atoms
 from ase.constraints import FixSymmetry
 from ase.filters import FrechetCellFilter
 from ase.optimize import BFGS, FIRE, LBFGS
@@ -28,6 +30,34 @@ OPTIMIZERS = {"BFGS": BFGS, "LBFGS": LBFGS, "FIRE": FIRE}
 # Bounds beyond which a result is physically absurd for any solid or molecule of this project.
 ENERGY_PER_ATOM_BOUNDS_EV = (-20.0, 5.0)
 MIN_INTERATOMIC_DISTANCE_A = 0.5
+# spglib's tolerance: positions closer than this are one site. Below 1e-5 A float noise breaks symmetry; above
+# 0.5 A distinct atoms merge (H-H in H2 is 0.74 A). Outside these spglib aborts or crashes the process.
+SYMPREC_BOUNDS_A = (1e-5, 0.5)
+MAX_STEPS = 100_000  # far beyond any real relaxation; keeps the step count a plain integer everywhere
+
+
+class _Stopped(Exception):
+    """Raised by the watch on a relaxation to stop it as soon as it has become unphysical."""
+
+
+def _watch(
+    atoms: Atoms, initial_volume_a3: float, settings: RelaxSettings, steps: Callable[[], int]
+) -> Callable[[], None]:
+    """A check run after every optimizer step: stop a collapsing or exploding cell, or atoms running into each
+    other, at once instead of after the optimizer returns (a collapsing cell makes every step slower)."""
+
+    def check() -> None:
+        volume_change_pct = 100.0 * (atoms.get_volume() / initial_volume_a3 - 1.0)
+        if abs(volume_change_pct) > settings.max_volume_change_pct:
+            raise _Stopped(
+                f"stopped at step {steps()}: volume changed by {volume_change_pct:+.1f} %, beyond the "
+                f"{settings.max_volume_change_pct:.0f} % bound"
+            )
+        shortest = _min_distance_of_atoms(atoms)
+        if shortest < MIN_INTERATOMIC_DISTANCE_A:
+            raise _Stopped(f"stopped at step {steps()}: atoms collapsed, shortest distance {shortest:.2f} A")
+
+    return check
 
 
 @dataclass(frozen=True)
@@ -46,8 +76,19 @@ class RelaxSettings(MSONable):
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"unknown optimizer {self.optimizer!r}; use one of {', '.join(OPTIMIZERS)}")
-        if self.fmax_ev_per_a <= 0 or self.max_stress_gpa <= 0 or self.max_steps < 0:
-            raise ConfigError("relaxation thresholds must be positive and max_steps non-negative")
+        for name in ("fmax_ev_per_a", "max_stress_gpa", "max_volume_change_pct"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ConfigError(f"[relax] {name} must be a finite number > 0, got {value!r}")
+        low, high = SYMPREC_BOUNDS_A
+        if isinstance(self.symprec, bool) or not (
+            isinstance(self.symprec, int | float) and low <= self.symprec <= high
+        ):
+            raise ConfigError(f"[relax] symprec must be between {low:g} and {high:g} A, got {self.symprec!r}")
+        if isinstance(self.max_steps, bool) or not (
+            isinstance(self.max_steps, int) and 1 <= self.max_steps <= MAX_STEPS
+        ):
+            raise ConfigError(f"[relax] max_steps must be a whole number from 1 to {MAX_STEPS}, got {self.max_steps!r}")
 
 
 @dataclass
@@ -96,6 +137,15 @@ def _min_distance_a(structure: Structure) -> float:
     return float(min(dmat.min(), min(structure.lattice.abc)))
 
 
+def _min_distance_of_atoms(atoms: Atoms) -> float:
+    """`_min_distance_a` of ASE atoms as they are during a relaxation (constraints and all)."""
+    lengths = atoms.cell.lengths()
+    if len(atoms) == 1:
+        return float(min(lengths))
+    distances = atoms.get_all_distances(mic=True) + np.eye(len(atoms)) * 1e9
+    return float(min(distances.min(), min(lengths)))
+
+
 def _space_group_number(structure: Structure, symprec: float) -> int:
     return SpacegroupAnalyzer(structure, symprec=symprec).get_space_group_number()
 
@@ -106,7 +156,10 @@ def relax_structure(
     """Relax positions (and the cell unless settings.relax_cell is False) until both the largest force
     and the largest stress component are below their thresholds, then check the result is physical."""
     settings = settings or RelaxSettings()
-    source.check_elements((el.symbol for el in structure.composition), structure.composition.reduced_formula)
+    formula = structure.composition.reduced_formula
+    source.check_elements((el.symbol for el in structure.composition), formula)
+    if (shortest := _min_distance_a(structure)) < MIN_INTERATOMIC_DISTANCE_A:
+        raise RelaxationFailed(f"{formula}: atoms overlap in the input structure (shortest distance {shortest:.2f} A)")
     atoms = AseAtomsAdaptor.get_atoms(structure)
     atoms.calc = source.calculator()
     if settings.keep_symmetry:
@@ -120,11 +173,16 @@ def relax_structure(
         stress_as_force = settings.max_stress_gpa / EV_PER_A3_TO_GPA * atoms.get_volume() / len(atoms)
         fmax = min(fmax, stress_as_force)
     optimizer = OPTIMIZERS[settings.optimizer](target, logfile=None)
+    optimizer.attach(_watch(atoms, atoms.get_volume(), settings, lambda: optimizer.nsteps), interval=1)
+    stopped = ""
     for _ in range(3):  # the filter's criterion can be met with the stress target still missed: tighten
         try:
             optimizer.run(fmax=fmax, steps=settings.max_steps - optimizer.nsteps)
+        except _Stopped as reason:
+            stopped = str(reason)
+            break
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
-            raise RelaxationFailed(f"{structure.composition.reduced_formula}: optimizer failed ({exc})") from exc
+            raise RelaxationFailed(f"{formula}: optimizer failed ({exc})") from exc
         stress_left = float(np.abs(atoms.get_stress()).max()) * EV_PER_A3_TO_GPA if settings.relax_cell else 0.0
         if stress_left <= settings.max_stress_gpa or optimizer.nsteps >= settings.max_steps:
             break
@@ -146,13 +204,13 @@ def relax_structure(
         max_force_ev_per_a=max_force,
         max_stress_gpa=max_stress,
         space_group_before=_space_group_number(structure, settings.symprec),
-        space_group_after=_space_group_number(final, settings.symprec),
+        space_group_after=0 if stopped else _space_group_number(final, settings.symprec),  # 0: not analysed
         energy_source_id=source.id,
         settings=settings,
     )
-    result.rejected_reason = _rejection(result)
+    result.rejected_reason = stopped or _rejection(result)
     if result.rejected_reason:
-        logger.warning("%s rejected: %s", structure.composition.reduced_formula, result.rejected_reason)
+        logger.warning("%s rejected: %s", formula, result.rejected_reason)
     return result
 
 

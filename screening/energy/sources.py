@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -26,6 +27,8 @@ from screening.errors import ConfigError, UnsupportedElementError
 from structures.cache_files import cache_root
 
 logger = logging.getLogger(__name__)
+
+DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps")  # the torch devices a model can be put on
 
 # ASE's EMT has parameters for these elements only (ase/calculators/emt.py, Jacobsen et al. 1996).
 EMT_ELEMENTS = frozenset({"H", "C", "N", "O", "Al", "Ni", "Cu", "Pd", "Ag", "Pt", "Au"})
@@ -109,6 +112,8 @@ class EnergySource(MSONable):
                 f"unknown energy source {self.name!r}; use one of {', '.join(ENERGY_SOURCES)} "
                 "or an import path such as 'ase.calculators.vasp:Vasp'"
             )
+        if not isinstance(self.device, str) or not DEVICE.fullmatch(self.device):
+            raise ConfigError(f"[energy] device {self.device!r} is not a torch device: use cpu, cuda, cuda:N or mps")
 
     @property
     def is_database(self) -> bool:
@@ -148,16 +153,27 @@ class EnergySource(MSONable):
             return None
         models = ResultCache(cache_root() / "models")
         key = "elements-" + hashlib.sha256(self.id.encode()).hexdigest()[:24]
-        if (known := models.get(key)) is not None:
+        if (known := models.get(key, list)) is not None:
             return frozenset(known)
         elements = ENERGY_SOURCES[self.name].elements(self.calculator())
         models.put(key, sorted(elements))
         return elements
 
     def check_available(self) -> None:
-        """Raise ConfigError now if a calculator given by import path cannot be imported."""
+        """Raise ConfigError now if a calculator given by import path cannot be imported, or the device asked for
+        is not on this machine (torch is imported only then: a CPU run does not need it to be checked)."""
         if self.name not in ENERGY_SOURCES:
             calculator_class(self.name)
+        if self.device != "cpu":
+            import torch
+
+            kind = self.device.split(":")[0]
+            available = torch.backends.mps.is_available() if kind == "mps" else torch.cuda.is_available()
+            if kind == "cuda" and available and ":" in self.device:
+                available = int(self.device.split(":")[1]) < torch.cuda.device_count()
+            if not available:
+                raise ConfigError(f"[energy] device {self.device!r} is not available on this machine (torch "
+                                  f"{torch.__version__}); use device = \"cpu\"")  # fmt: skip
 
     def check_elements(self, elements: Iterable[str], what: str = "") -> None:
         """Raise UnsupportedElementError naming the elements the model cannot handle."""

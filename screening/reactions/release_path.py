@@ -20,7 +20,7 @@ from pymatgen.core import Composition, Element
 from scipy.constants import Avogadro
 
 from screening.energy.phase_results import PhaseResult
-from screening.errors import ConfigError, FormulaError
+from screening.errors import ConfigError, FormulaError, UnknownPhaseError
 from screening.reactions.enthalpy import ReactionEnthalpy, enthalpy_of_terms, parse_reaction
 from screening.reactions.result import ReactionFlag, ReactionResult, mixture_label
 from screening.thermo.corrections import CorrectionScheme, corrected_formation_enthalpy_ev
@@ -121,7 +121,11 @@ def phase_diagram(phase_set: PhaseSet, corrections: CorrectionScheme | None) -> 
         for result in phase_set.results
         if not (result.formula == "H2" and not result.is_molecule)
     ]  # fmt: skip
-    return PhaseDiagram(entries)
+    try:
+        return PhaseDiagram(entries)
+    except ValueError as error:  # no entries, or an element without a computed phase of its own
+        computed = ", ".join(sorted(r.name for r in phase_set.results)) or "none"
+        raise UnknownPhaseError(f"no phase diagram: {error} (computed phases: {computed})") from None
 
 
 def assemblage(pd: PhaseDiagram, composition: Composition) -> dict[str, tuple[float, PhaseResult]]:
@@ -258,9 +262,7 @@ def release_path(
     mass_g, volume_a3 = _mixture_mass_g_and_volume_a3(initial)
     composition = mixture.composition
     host_part = Composition({el: n for el, n in composition.items() if el != HYDROGEN})
-    states = [initial] + [
-        assemblage(pd, host_part + Composition({"H": h})) for h in _hydrogen_levels(pd, composition)
-    ]
+    states = [initial] + [assemblage(pd, host_part + Composition({"H": h})) for h in _hydrogen_levels(pd, composition)]
     path = ReleasePath(mixture, [], sorted(r.name for r in phase_set.results))
     step = 0
     for before, after in pairwise(states):

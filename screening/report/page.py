@@ -32,6 +32,7 @@ from matplotlib.transforms import Bbox
 from monty.json import MSONable
 from scipy.constants import R, kilo, zero_Celsius
 
+from screening.errors import ConfigError
 from screening.report.tables import candidate_columns, candidate_row, rows_as_csv
 from screening.screen.criteria import RankingCriteria
 from screening.screen.ranking import RankedCandidate, RankedList
@@ -85,6 +86,22 @@ class RunReport(MSONable):
         return cls(**{f.name: Path(d[f.name]) for f in fields(cls)})
 
 
+def _prepare_folder(output_dir: Path, files: list[Path], overwrite: bool) -> None:
+    """The report's folder, made if need be; ConfigError for a file in its place, a link among the report's
+    files, or an earlier report's file without `overwrite`."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ConfigError(f"{output_dir} is a file, not a folder for the report")
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"cannot make the report folder {output_dir}: {error.strerror}") from None
+    for path in files:
+        if path.is_symlink():
+            raise ConfigError(f"{path} is a symbolic link; the report does not write through links")
+        if path.exists() and not overwrite:
+            raise ConfigError(f"{path} exists from an earlier report; give another folder or --overwrite")
+
+
 def dh_window_kj_per_mol_h2(
     t_min_k: float, t_max_k: float, ds_j_per_mol_h2_k: float = H2_RELEASE_ENTROPY_J_PER_MOL_K
 ) -> tuple[float, float]:
@@ -103,18 +120,20 @@ def write_report(
     title: str,
     n_top: int = 10,
     subtitle: str = "",
+    overwrite: bool = False,
 ) -> RunReport:
     """Write dh_vs_capacity.png, vant_hoff.png, ranked.csv and a self-contained report.html into `output_dir`
-    (created if needed), labelling and plotting the best `n_top` eligible candidates."""
+    (created if needed), labelling and plotting the best `n_top` eligible candidates. Files of an earlier report
+    there are replaced only with `overwrite`; a symbolic link in their place is never written through."""
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    top = ranked.top(n_top)
     report = RunReport(
         html_path=output_dir / "report.html",
         dh_vs_capacity_png=output_dir / "dh_vs_capacity.png",
         vant_hoff_png=output_dir / "vant_hoff.png",
         table_csv=output_dir / "ranked.csv",
     )
+    _prepare_folder(output_dir, [getattr(report, f.name) for f in fields(report)], overwrite)
+    top = ranked.top(n_top)
     _save(_dh_vs_capacity_figure(ranked, top), report.dh_vs_capacity_png)
     _save(_vant_hoff_figure(ranked.criteria, top), report.vant_hoff_png)
     rows = [candidate_row(c) for c in ranked.candidates]

@@ -17,6 +17,7 @@ from screening.energy.phase_results import PhaseFailure, PhaseResult, PhononFunc
 from screening.energy.phonons import PhononResult, PhononSettings, compute_phonons
 from screening.energy.relax import RelaxSettings
 from screening.energy.sources import EnergySource
+from screening.errors import ConfigError
 from screening.thermo.corrections import CorrectionScheme, fit_corrections, load_training_set
 from screening.thermo.phase_set import PhaseSet
 from structures.library import PhaseLibrary, default_library
@@ -38,7 +39,9 @@ class EnergyModel(MSONable):
 
     def phases_needed(self, phases: Iterable[Phase], library: PhaseLibrary) -> list[Phase]:
         """The phases plus what their energies need (see `phases_needed`)."""
-        return phases_needed(phases, library, self.with_corrections, self.source.is_database)
+        return phases_needed(
+            phases, library, self.with_corrections, self.source.is_database, self.source.supported_elements()
+        )
 
     def phonons(self, cache: ResultCache) -> PhononFunction | None:
         """The phonon calculation of this model (cached), or None in the static mode."""
@@ -82,23 +85,36 @@ def assemble_phases(
     results = [o for o in outcomes if isinstance(o, PhaseResult)]
     failed = {o.name: o.reason for o in outcomes if isinstance(o, PhaseFailure)}
     phase_set = PhaseSet.of(results, with_vibrations)
-    corrections = fit_corrections(phase_set, load_training_set()) if with_corrections else None
+    corrections = None
+    if with_corrections:
+        try:
+            corrections = fit_corrections(phase_set, load_training_set())
+        except ConfigError as error:  # e.g. every training compound failed: the run goes on, and says so
+            failed["corrections"] = f"not fitted, energies uncorrected: {error}"
     return ComputedPhases(phase_set, corrections, failed)
 
 
 def phases_needed(
-    phases: Iterable[Phase], library: PhaseLibrary, with_corrections: bool, database_only: bool = False
+    phases: Iterable[Phase],
+    library: PhaseLibrary,
+    with_corrections: bool,
+    database_only: bool = False,
+    supported_elements: frozenset[str] | None = None,
 ) -> list[Phase]:
-    """The phases plus element references, the H2 molecule and (with corrections) the training set. With
-    `database_only` (a database energy source such as the Materials Project) only the database's own phases: it
-    has their energies, its element and H2 references among them, and nothing else."""
+    """The phases plus element references, the H2 molecule and (with corrections) the training compounds the
+    energy source can handle (`supported_elements`, None: all), so that a limited source reports no failures of
+    compounds nobody asked for. With `database_only` (a database energy source such as the Materials Project)
+    only the database's own phases: it has their energies, its element and H2 references among them."""
     if database_only:
         return list({p.name: p for p in phases if p.material_id}.values())
     wanted = {p.name: p for p in phases}
     if with_corrections:
         for compound in load_training_set():
-            if compound.phase in library:
-                wanted.setdefault(compound.phase, library.get(compound.phase))
+            if compound.phase not in library:
+                continue
+            phase = library.get(compound.phase)
+            if supported_elements is None or {el.symbol for el in phase.composition} <= supported_elements:
+                wanted.setdefault(compound.phase, phase)
     elements = {el.symbol for p in wanted.values() for el in p.composition}
     for element in sorted(elements - {"H"}):
         for phase in library.in_chemical_system([element]):

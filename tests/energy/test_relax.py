@@ -31,12 +31,10 @@ def test_stress_is_relaxed_even_when_forces_start_at_zero():
     assert result.max_stress_gpa <= result.settings.max_stress_gpa
 
 
-def test_collapsed_structure_is_rejected_and_never_used():
+def test_atoms_too_close_to_start_with_are_refused_before_any_step():
     exploding = Structure(Lattice.cubic(5.0), ["Cu", "Cu"], [[0, 0, 0], [0.06, 0, 0]])  # 0.3 A apart
-    result = relax_structure(exploding, EMT, RelaxSettings(max_steps=5, keep_symmetry=False))
-    assert result.rejected_reason
-    with pytest.raises(RelaxationFailed, match="Cu"):
-        result.raise_if_rejected()
+    with pytest.raises(RelaxationFailed, match=r"Cu: atoms overlap in the input structure"):
+        relax_structure(exploding, EMT, RelaxSettings(max_steps=5, keep_symmetry=False))
 
 
 def test_step_limit_gives_a_not_converged_rejection():
@@ -80,3 +78,30 @@ def test_default_mlip_reproduces_experimental_lattice_within_3_percent(name):
     comparison = compare_lattice(phase, result)
     print(f"{name}: a {comparison.a_error_pct:+.2f} %, c {comparison.c_error_pct:+.2f} %")
     assert comparison.max_abs_error_pct < 3.0
+
+
+def test_a_collapsing_cell_is_stopped_at_once_not_after_the_optimizer_returns():
+    squeezed = Structure(Lattice.cubic(2.2), ["Al"] * 4, [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+    result = relax_structure(squeezed.get_primitive_structure(), EnergySource("emt"), RelaxSettings(max_steps=500))
+    assert result.steps <= 5
+    assert result.rejected_reason.startswith(f"stopped at step {result.steps}: volume changed by -")
+
+
+def test_overlapping_atoms_in_the_input_are_a_named_failure_not_a_crash():
+    doubled = Structure(Lattice.cubic(4.05), ["Al", "Al"], [[0, 0, 0], [0, 0, 0.01]])
+    with pytest.raises(
+        RelaxationFailed, match=r"Al: atoms overlap in the input structure \(shortest distance 0.04 A\)"
+    ):
+        relax_structure(doubled, EnergySource("emt"))
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [({"symprec": -1.0}, "symprec must be between"), ({"symprec": 10.0}, "symprec must be between"),
+     ({"max_steps": 0}, "max_steps must be a whole number from 1"), ({"max_steps": 10**12}, "max_steps must be"),
+     ({"max_volume_change_pct": -1.0}, "max_volume_change_pct must be a finite number > 0"),
+     ({"fmax_ev_per_a": float("nan")}, "fmax_ev_per_a must be a finite number > 0")],
+)  # fmt: skip
+def test_relax_settings_out_of_range_are_config_errors_naming_the_key(setting, message):
+    with pytest.raises(ConfigError, match=message):
+        RelaxSettings(**setting)

@@ -24,7 +24,7 @@ def finished_run(run_id: str, finished_utc: str, host: str = "LiBH4") -> ScreenR
 
 @pytest.fixture
 def store(tmp_path):
-    with ResultsStore.at(StoreLocation(str(tmp_path / "store"))) as results:
+    with ResultsStore.at(StoreLocation(str(tmp_path / "store")), create=True) as results:
         yield results
 
 

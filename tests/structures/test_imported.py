@@ -42,3 +42,21 @@ def test_partially_occupied_structure_is_refused_with_advice(tmp_path):
     CifWriter(disordered).write_file(path)
     with pytest.raises(StructureImportError, match=r"partially occupied.*ordered model"):
         phase_from_file(path)
+
+
+def test_a_file_with_overlapping_atoms_is_refused_naming_the_sites(tmp_path):
+    poscar = tmp_path / "POSCAR"
+    poscar.write_text("two Al on one site\n1.0\n4.05 0 0\n0 4.05 0\n0 0 4.05\nAl\n2\nDirect\n0 0 0\n0 0 0.01\n")
+    with pytest.raises(StructureImportError, match=r"overlapping atoms: sites 0 \(Al\) and 1 \(Al\) are 0.04 A apart"):
+        phase_from_file(poscar)
+
+
+def test_a_file_with_a_species_that_is_no_element_is_refused(tmp_path):
+    cif = tmp_path / "x.cif"
+    cif.write_text(
+        "data_x\n_cell_length_a 4\n_cell_length_b 4\n_cell_length_c 4\n_cell_angle_alpha 90\n_cell_angle_beta 90\n"
+        "_cell_angle_gamma 90\n_symmetry_space_group_name_H-M 'P 1'\nloop_\n_atom_site_label\n_atom_site_type_symbol\n"
+        "_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nQ1 Q 0 0 0\nAl1 Al 0.5 0.5 0.5\n"
+    )
+    with pytest.raises(StructureImportError, match=r"x\.cif has species that are not elements: Q0\+"):
+        phase_from_file(cif)

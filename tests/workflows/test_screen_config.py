@@ -82,7 +82,7 @@ def test_config_hash_ignores_key_order_but_not_content():
         (with_change("relax", "fmax", 0.1), r"\[relax\] fmax: unknown key"),
         (with_change("ranking", "t_max", 300), r"\[ranking\] t_max: unknown key"),
         (with_change("screen", "additives", ["Unobtainium"]), r"unknown phase 'Unobtainium'"),
-        (with_change("screen", "ratios", [0.5, -1.0]), r"ratios.*must be > 0, got \[-1\.0\]"),
+        (with_change("screen", "ratios", [0.5, -1.0]), r"ratios are moles .* from 0.01 to 100; got \[-1\.0\]"),
         (with_change("screen", "hosts", ["MgH2"]), r"energy source 'emt' cannot handle Mg"),
         (with_change("energy", "source", "vasp"), r"unknown energy source 'vasp'"),
         (with_change("energy", "source", "ase.calculators.nope:Nope"), r"cannot import ASE calculator 'ase\.calc"),

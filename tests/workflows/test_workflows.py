@@ -235,12 +235,13 @@ def test_show_runs_and_export_read_the_stored_run_in_new_processes(first_run, tm
     assert "dh_kj_per_mol_h2" in header and "run_id" in header and len(rows) == len(summary.run.reactions)
 
 
-def test_query_of_an_empty_store_is_one_clear_line(tmp_path):
+def test_query_of_a_missing_store_is_one_clear_line_and_creates_none(tmp_path):
     result = cli("top", "--host", "MgH2", "--store", str(tmp_path / "empty"))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"error: no finished run with host MgH2 in the store at {tmp_path / 'empty'}"
+        f"error: no store at {tmp_path / 'empty'} (a run creates it; check --store or [store] path)"
     ]
+    assert not (tmp_path / "empty").exists()
 
 
 @pytest.mark.slow
