@@ -27,7 +27,7 @@ from screening.energy.cache import ResultCache, default_cache_dir
 from screening.energy.sources import EnergySource
 from screening.errors import HydrideScreenError
 from screening.reactions.enthalpy import parse_reaction, reaction_enthalpy
-from screening.thermo.corrections import fit_corrections, load_training_set
+from screening.thermo.corrections import correction_features, fit_corrections, load_training_set
 from screening.thermo.model import EnergyModel
 from screening.thermo.phase_set import PhaseSet
 from screening.units import EV_TO_KJ_PER_MOL
@@ -90,6 +90,10 @@ def evaluate(phase_set: PhaseSet, rows: list[ReferenceRow], training) -> tuple[l
         own = {phase_set.get(n).formula for n in fitted.phases}
         held_out_scheme = fit_corrections(phase_set, training, exclude_formulas=own, terms=scheme_all.terms)
         held_out = reaction_enthalpy(row.reaction, phase_set, held_out_scheme)
+        trained = {
+            term for name in held_out_scheme.training_phases for term in correction_features(phase_set.get(name))
+        }
+        reaction_terms = {term for name in fitted.phases for term in correction_features(phase_set.get(name))}
         out.append(
             {
                 "id": row.id,
@@ -100,6 +104,7 @@ def evaluate(phase_set: PhaseSet, rows: list[ReferenceRow], training) -> tuple[l
                 "corrected_leave_reaction_out_kj_per_mol_h2": held_out.dh_kj_per_mol_h2,
                 "sigma_leave_reaction_out_kj_per_mol_h2": held_out.sigma_kj_per_mol_h2,
                 "training_compounds_left_out": sorted(own & set(scheme_all.training_phases)),
+                "terms_without_data_leave_reaction_out": sorted(reaction_terms - trained),
             }
         )
     return out, {"terms": scheme_all.summary(), "training": scheme_all.training_phases}
@@ -151,7 +156,9 @@ def print_table(mode: str, evaluated: list[dict], summary: dict) -> None:
             f"{r['id']:<14} {r['reference_kj_per_mol_h2']:>6.1f} {r['raw_kj_per_mol_h2']:>7.1f} "
             f"{r['corrected_all_kj_per_mol_h2']:>7.1f} {r['corrected_leave_reaction_out_kj_per_mol_h2']:>7.1f} "
             f"{r['sigma_leave_reaction_out_kj_per_mol_h2']:>6.1f}  {r['reaction']}"
-        )
+            + (f"  [no data: {', '.join(r['terms_without_data_leave_reaction_out'])}]"
+               if r["terms_without_data_leave_reaction_out"] else "")
+        )  # fmt: skip
     for key in ("raw", "corrected_all", "leave_reaction_out"):
         m = summary[key]
         within = f", within 1 sigma {m['fraction_within_1_sigma']:.0%}" if "fraction_within_1_sigma" in m else ""

@@ -43,6 +43,7 @@ class ReactionEnthalpy(MSONable):
     with_vibrations: bool
     energy_source_id: str
     phases: tuple[str, ...]
+    uncalibrated_terms: tuple[str, ...] = ()  # correction terms of the reaction that no training compound carries
 
 
 def reaction_enthalpy(text: str, phase_set: PhaseSet, corrections: CorrectionScheme | None = None) -> ReactionEnthalpy:
@@ -81,4 +82,5 @@ def enthalpy_of_terms(
         with_vibrations=phase_set.with_vibrations,
         energy_source_id=phase_set.energy_source_id,
         phases=tuple(r.name for _, r in terms),
+        uncalibrated_terms=tuple(corrections.uncalibrated_terms(per_h2)) if corrections else (),
     )

@@ -310,6 +310,8 @@ def _step_result(
         flags.append(ReactionFlag.IMAGINARY_MODES.value)
     if any(r.generated for n, r in changes if n > 0):
         flags.append(ReactionFlag.HYPOTHETICAL_PRODUCT.value)
+    if enthalpy.uncalibrated_terms:
+        flags.append(ReactionFlag.UNCALIBRATED_CHEMISTRY.value)
     h2_mass_g = n_h2 * Composition("H2").weight
     t_eval = one_bar.t_1bar_k if one_bar.found else STANDARD_TEMPERATURE_K
     return ReactionResult(
@@ -333,6 +335,7 @@ def _step_result(
         with_vibrations=phase_set.with_vibrations,
         flags=flags,
         t_1bar_bound_k=None if one_bar.found else one_bar.t_1bar_bound_k,
+        uncalibrated_terms=list(enthalpy.uncalibrated_terms),
     )
 
 

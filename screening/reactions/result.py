@@ -32,6 +32,7 @@ class ReactionFlag(StrEnum):
     STATIC_ENERGIES_ONLY = "static_energies_only"
     NO_1_BAR_TEMPERATURE_IN_RANGE = "no_1_bar_temperature_in_range"
     HYPOTHETICAL_PRODUCT = "hypothetical_product"  # a product was generated from a prototype, not observed
+    UNCALIBRATED_CHEMISTRY = "uncalibrated_chemistry"  # a correction term of the step has no training data
 
 
 @dataclass
@@ -63,6 +64,7 @@ class ReactionResult(MSONable):
     with_vibrations: bool
     flags: list[str] = field(default_factory=list)
     t_1bar_bound_k: float | None = None  # when dG does not cross zero: the end of the searched range it lies beyond
+    uncalibrated_terms: list[str] = field(default_factory=list)  # correction terms without training data
 
     @property
     def mixture(self) -> str:

@@ -50,6 +50,7 @@ DEFAULT_FLAG_PENALTIES: dict[str, float] = {
     ReactionFlag.STATIC_ENERGIES_ONLY.value: 0.1,  # no zero-point energies: ~15-20 kJ/mol H2 less accurate
     ReactionFlag.NO_1_BAR_TEMPERATURE_IN_RANGE.value: 0.0,  # already scored as infinite window distance
     ReactionFlag.HYPOTHETICAL_PRODUCT.value: 0.25,  # the step forms a compound nobody has made: model artefact or lead
+    ReactionFlag.UNCALIBRATED_CHEMISTRY.value: 0.25,  # no training data behind a correction: sigma is the prior's
 }
 
 

@@ -130,21 +130,36 @@ class CorrectionScheme(MSONable):
         """Energy added to one formula unit of the phase."""
         return float(self._vector(correction_features(result)) @ np.array(self.values_ev))
 
+    def uncalibrated_terms(self, results_with_coefficients: Sequence[tuple[float, PhaseResult]]) -> dict[str, float]:
+        """The terms that apply to sum(coefficient * phase) but that no training compound carries, with their net
+        count: their value stays at the prior's zero, and their prior width is all that is known of them."""
+        net: dict[str, float] = {}
+        for c, r in results_with_coefficients:
+            for term, count in correction_features(r).items():
+                if term not in self.terms:
+                    net[term] = net.get(term, 0.0) + c * count
+        return {term: count for term, count in sorted(net.items()) if abs(count) > 1e-9}
+
     def sigma_ev(self, results_with_coefficients: Sequence[tuple[float, PhaseResult]]) -> float:
-        """One sigma of sum(coefficient * corrected enthalpy): the terms' covariance plus an independent
-        model scatter per atom of every compound (elements and H2 are exact references)."""
+        """One sigma of sum(coefficient * corrected enthalpy): the fitted terms' covariance, the prior width of
+        every term no training compound constrains (times its net count), and an independent model scatter per
+        atom of every compound (elements and H2 are exact references)."""
         vector = sum(
             (c * self._vector(correction_features(r)) for c, r in results_with_coefficients),
             start=np.zeros(len(self.terms)),
         )
         covariance = np.array(self.covariance_ev2, dtype=float).reshape(len(self.terms), len(self.terms))
         parameter_variance = float(vector @ covariance @ vector)
+        prior_variance = sum(
+            (count * prior_sigma_ev(term)) ** 2
+            for term, count in self.uncalibrated_terms(results_with_coefficients).items()
+        )
         scatter_variance = sum(
             (c * r.atoms_per_formula_unit * self.model_sigma_ev_per_atom) ** 2
             for c, r in results_with_coefficients
             if len(r.composition) > 1
         )
-        return float(np.sqrt(parameter_variance + scatter_variance))
+        return float(np.sqrt(parameter_variance + prior_variance + scatter_variance))
 
     def summary(self) -> str:
         """The fitted terms in kJ/mol with sigmas, one per line."""
@@ -155,7 +170,8 @@ class CorrectionScheme(MSONable):
         return "\n".join(lines)
 
 
-def _prior_sigma(term: str) -> float:
+def prior_sigma_ev(term: str) -> float:
+    """The width of a term's zero-mean prior (eV per occurrence): what is known of a term before any data."""
     return PRIOR_SIGMA_ELEMENT_EV if term.startswith("mu:") else PRIOR_SIGMA_SPECIES_EV
 
 
@@ -187,7 +203,7 @@ def fit_corrections(
     )
     experimental_variance = np.array([(c.uncertainty_kj_per_mol / EV_TO_KJ_PER_MOL) ** 2 for c, _ in rows])
     atoms = np.array([r.atoms_per_formula_unit for _, r in rows])
-    prior_precision = np.diag([1.0 / _prior_sigma(t) ** 2 for t in terms])
+    prior_precision = np.diag([1.0 / prior_sigma_ev(t) ** 2 for t in terms])
     model_sigma = 0.01
     for _ in range(50):  # fixed point: the scatter per atom that makes the reduced chi-square one
         weights = 1.0 / (experimental_variance + (atoms * model_sigma) ** 2)

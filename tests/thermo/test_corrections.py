@@ -3,7 +3,15 @@
 import pytest
 from tests_support import fixed_result
 
-from screening.thermo.corrections import correction_features, fit_corrections, load_training_set
+from screening.reactions.release_path import Mixture, release_path
+from screening.reactions.result import ReactionFlag
+from screening.thermo.corrections import (
+    CorrectionScheme,
+    correction_features,
+    fit_corrections,
+    load_training_set,
+    prior_sigma_ev,
+)
 from screening.thermo.phase_set import PhaseSet
 from screening.units import EV_TO_KJ_PER_MOL
 
@@ -67,3 +75,38 @@ def test_training_set_states_a_source_for_every_compound():
     training = load_training_set()
     assert len(training) >= 20
     assert all(t.source for t in training)
+
+
+def scheme_without(term: str, known: dict[str, float]) -> CorrectionScheme:
+    """A scheme whose fitted terms are `known` (exact: no covariance, no scatter), so any sigma comes from the
+    prior of terms it lacks."""
+    return CorrectionScheme(
+        terms=list(known), values_ev=list(known.values()), covariance_ev2=[[0.0] * len(known) for _ in known],
+        model_sigma_ev_per_atom=0.0, energy_source_id="fixed", with_vibrations=False, training_phases=[],
+    )  # fmt: skip
+
+
+def test_a_term_without_training_data_enters_sigma_with_its_prior_width_times_its_count():
+    mg2feh6 = fixed_result("Mg2FeH6", 0.0)  # H:TM-H 6, mu:Mg 2, mu:Fe 1
+    scheme = scheme_without("H:TM-H", {"mu:Mg": 0.0, "mu:Fe": 0.0})
+    assert scheme.uncalibrated_terms([(1.0, mg2feh6)]) == {"H:TM-H": 6.0}
+    assert scheme.sigma_ev([(1.0, mg2feh6)]) == pytest.approx(6 * prior_sigma_ev("H:TM-H"))
+    assert scheme.correction_ev(mg2feh6) == 0.0  # its value stays at the prior's zero
+
+
+def test_an_uncalibrated_term_that_cancels_in_a_reaction_adds_nothing():
+    scheme = scheme_without("H:TM-H", {"mu:Mg": 0.0, "mu:Fe": 0.0})
+    mg2feh6 = fixed_result("Mg2FeH6", 0.0)
+    assert scheme.uncalibrated_terms([(1.0, mg2feh6), (-1.0, mg2feh6)]) == {}
+    assert scheme.sigma_ev([(1.0, mg2feh6), (-1.0, mg2feh6)]) == 0.0
+
+
+def test_a_release_step_on_uncalibrated_chemistry_is_flagged_with_the_honest_sigma():
+    phases = PhaseSet.of([fixed_result(n, 0.0) for n in ("H2", "Mg", "Fe", "MgH2")] + [fixed_result("Mg2FeH6", -2.0)])
+    scheme = scheme_without("H:TM-H", {"mu:Mg": 0.0, "mu:Fe": 0.0, "H:hydride": 0.0})
+    path = release_path(Mixture("Mg2FeH6"), phases, scheme)
+    (step,) = [s for s in path.steps if "Fe" in s.products]
+    assert ReactionFlag.UNCALIBRATED_CHEMISTRY.value in step.flags and step.uncalibrated_terms == ["H:TM-H"]
+    # the step consumes the one Mg2FeH6 of the mixture: six H in Fe-H bonds, each carrying the prior's width
+    expected_kj = 6 * prior_sigma_ev("H:TM-H") * EV_TO_KJ_PER_MOL / step.h2_released_mol
+    assert step.sigma_kj_per_mol_h2 == pytest.approx(expected_kj)
