@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from screening.energy.phase_results import PhaseResult, formula_units
-from screening.energy.relax import RelaxSettings
 from screening.errors import UnknownPhaseError
 from structures.materials_project import MaterialsProjectRecord, MaterialsProjectStructures
 from structures.phase import Phase
@@ -33,7 +32,7 @@ def phase_result_from_record(record: MaterialsProjectRecord) -> PhaseResult:
         energy_per_formula_unit_ev=record.energy_per_atom_ev * len(structure) / units,
         volume_per_formula_unit_a3=structure.volume / units,
         energy_source_id=energy_source_id(record),
-        relax_settings=RelaxSettings(max_steps=0),
+        relax_settings=None,  # MP's own relaxation, not one of ours
         is_molecule=record.formula == "H2",
         source=f"Materials Project {record.material_id} ({record.database_version}, fetched {record.fetched_at})",
     )

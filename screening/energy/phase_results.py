@@ -31,7 +31,7 @@ class PhaseResult(MSONable):
     energy_per_formula_unit_ev: float
     volume_per_formula_unit_a3: float
     energy_source_id: str
-    relax_settings: RelaxSettings = field(default_factory=RelaxSettings)
+    relax_settings: RelaxSettings | None = field(default_factory=RelaxSettings)  # None: not relaxed here (database)
     phonons: PhononResult | None = None
     experimental_volume_per_formula_unit_a3: float | None = None
     is_molecule: bool = False
