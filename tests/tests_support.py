@@ -80,3 +80,18 @@ def release_step(
         with_vibrations=True,
         flags=flags or [],
     )
+
+
+class CalculatorCrash(Exception):
+    """An error no relaxation turns into a rejected phase (those are ValueError, RuntimeError, LinAlgError)."""
+
+
+class NiHydrideCrashEMT(EMT):
+    """EMT that crashes on any cell holding both Ni and H, so a test can watch a job fail on a cluster while the
+    jobs that do not need those phases go on."""
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes) -> None:
+        symbols = set((atoms if atoms is not None else self.atoms).get_chemical_symbols())
+        if {"Ni", "H"} <= symbols:
+            raise CalculatorCrash("EMT crashed on a Ni-H cell")
+        super().calculate(atoms, properties, system_changes)

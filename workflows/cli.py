@@ -533,3 +533,48 @@ def run(
         typer.echo(f"failed: {what}: {reason}", err=True)
     if strict and summary.run.failed:
         raise typer.Exit(code=EXIT_FAILURES)
+
+
+ProjectOption = Annotated[
+    str | None,
+    typer.Option("--project", help="jobflow-remote project (default: its default project, or the only one)."),
+]
+
+
+@app.command()
+def submit(
+    screen: Annotated[Path | None, typer.Argument(help="Screen file (TOML); default: the MgH2 screen.")] = None,
+    project: ProjectOption = None,
+    worker: Annotated[
+        str | None, typer.Option("--worker", help="Send every job to this worker (default: the project's routes).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Submit a screen to a cluster with jobflow-remote (the hpc extra); nothing when its run is already stored or
+    still queued. The project's runner (`jf runner start`) takes the jobs to the workers; follow with `status`."""
+    from workflows.submit import submit_screen
+
+    submission = submit_screen(load_config(screen, None), project, worker)
+    if as_json:
+        typer.echo(json.dumps({k: v for k, v in submission.as_dict().items() if not k.startswith("@")}))
+    else:
+        typer.echo(submission.line())
+
+
+@app.command()
+def status(
+    run: Annotated[str | None, typer.Argument(help="Run id (a unique prefix is enough); default: every run.")] = None,
+    project: ProjectOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Progress of submitted screens, newest first: jobs by state, failed jobs and unusable phases with reasons."""
+    from workflows.submit import screen_status
+
+    found = screen_status(run, project)
+    if as_json:
+        typer.echo(json.dumps([s.as_dict() for s in found], indent=1, default=str))
+        return
+    for screen_status_ in found:
+        typer.echo("\n".join(screen_status_.lines() if run else [screen_status_.line()]))
+    if not found:
+        typer.echo("no submitted runs")

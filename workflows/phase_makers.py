@@ -40,6 +40,10 @@ class RelaxMaker(Maker):
     @job
     def make(self, phase: Phase) -> PhaseResult | PhaseFailure:
         """The relaxation job of one phase."""
+        return self.outcome(phase)
+
+    def outcome(self, phase: Phase) -> PhaseResult | PhaseFailure:
+        """The relaxation of one phase, computed in this process (what the job returns)."""
         source = self.source or EnergySource()
         return compute_phase_or_failure(phase, source, self.settings, calculation_cache(self.cache_dir))
 
@@ -56,5 +60,40 @@ class PhononMaker(Maker):
     @job
     def make(self, relaxed: PhaseResult | PhaseFailure) -> PhaseResult | PhaseFailure:
         """The phonon job of one relaxed phase."""
+        return self.outcome(relaxed)
+
+    def outcome(self, relaxed: PhaseResult | PhaseFailure) -> PhaseResult | PhaseFailure:
+        """The phonons of one relaxed phase, computed in this process (what the job returns)."""
         phonons = phonon_function(self.settings, calculation_cache(self.cache_dir))
         return phonons_or_failure(relaxed, self.source or EnergySource(), phonons)
+
+
+# On a cluster every job is a process of its own, which imports the code and loads the energy model before it
+# computes anything; a group job relaxes (or adds phonons to) several phases in one process, so the model loads
+# once per group. Locally the whole flow runs in one process and the per-phase makers above are used.
+
+
+@dataclass
+class RelaxGroupMaker(Maker):
+    """Relax several phases in one job, one after the other, with the settings of `relax_maker`."""
+
+    name: str = "relax group"
+    relax_maker: RelaxMaker = field(default_factory=RelaxMaker)
+
+    @job
+    def make(self, phases: list[Phase]) -> list[PhaseResult | PhaseFailure]:
+        """The relaxation job of a group of phases: one outcome per phase, in order."""
+        return [self.relax_maker.outcome(phase) for phase in phases]
+
+
+@dataclass
+class PhononGroupMaker(Maker):
+    """Add phonons to several relaxed phases in one job, with the settings of `phonon_maker`."""
+
+    name: str = "phonons group"
+    phonon_maker: PhononMaker = field(default_factory=PhononMaker)
+
+    @job
+    def make(self, relaxed: list[PhaseResult | PhaseFailure]) -> list[PhaseResult | PhaseFailure]:
+        """The phonon job of a group of relaxed phases: one outcome per phase, in order."""
+        return [self.phonon_maker.outcome(outcome) for outcome in relaxed]

@@ -23,7 +23,7 @@ from structures.materials_project import MaterialsProjectStructures
 from structures.phase import Phase
 from workflows.analysis_makers import AnalysisMaker, FinishMaker, PhaseSetMaker, RecordMaker
 from workflows.config import ScreenConfig
-from workflows.phase_makers import PhononMaker, RelaxMaker
+from workflows.phase_makers import PhononGroupMaker, PhononMaker, RelaxGroupMaker, RelaxMaker
 
 PhaseMaker = TypeVar("PhaseMaker", RelaxMaker, PhononMaker)
 
@@ -31,7 +31,8 @@ PhaseMaker = TypeVar("PhaseMaker", RelaxMaker, PhononMaker)
 @dataclass
 class ScreeningMaker(Maker):
     """Build the graph of a screen with one energy source. `phonon_maker=None` gives static energies (no
-    zero-point energies)."""
+    zero-point energies). `phases_per_job` > 1 relaxes (and adds phonons to) that many phases per job, so that
+    on a cluster, where every job is a process, the energy model loads once per group instead of once per phase."""
 
     name: str = "screen"
     source: EnergySource = field(default_factory=EnergySource)
@@ -41,6 +42,7 @@ class ScreeningMaker(Maker):
     analysis_maker: AnalysisMaker = field(default_factory=AnalysisMaker)
     finish_maker: FinishMaker = field(default_factory=FinishMaker)
     record_maker: RecordMaker = field(default_factory=RecordMaker)
+    phases_per_job: int = 1
 
     @classmethod
     def from_config(cls, config: ScreenConfig) -> ScreeningMaker:
@@ -84,6 +86,8 @@ class ScreeningMaker(Maker):
         phase's last job."""
         relax_maker = self.with_source(self.relax_maker)
         phonon_maker = None if self.phonon_maker is None else self.with_source(self.phonon_maker)
+        if self.phases_per_job > 1:
+            return self.group_jobs(phases, relax_maker, phonon_maker)
         jobs, outputs = [], []
         for phase in phases:
             last = relax_maker.make(phase)
@@ -94,6 +98,31 @@ class ScreeningMaker(Maker):
                 last.name = f"{phonon_maker.name} {phase.name}"
                 jobs.append(last)
             outputs.append(last.output)
+        return jobs, outputs
+
+    def group_jobs(
+        self, phases: list[Phase], relax_maker: RelaxMaker, phonon_maker: PhononMaker | None
+    ) -> tuple[list[Job], list[OutputReference]]:
+        """`phase_jobs` with `phases_per_job` phases per job: per group a relaxation job and (unless static) a
+        phonon job on its results, named by their group and listing its phases in their metadata; and each
+        phase's outcome as a reference to its item in the output of its group's last job."""
+        n_groups = -(-len(phases) // self.phases_per_job)
+        size, extra = divmod(len(phases), n_groups) if phases else (0, 0)
+        jobs, outputs, start = [], [], 0
+        for index in range(n_groups):
+            group = phases[start : start + size + (index < extra)]
+            start += len(group)
+            names = [phase.name for phase in group]
+            last = RelaxGroupMaker(relax_maker=relax_maker).make(group)
+            last.name = f"{relax_maker.name} group {index + 1} of {n_groups}"
+            last.metadata["phases"] = names
+            jobs.append(last)
+            if phonon_maker is not None:
+                last = PhononGroupMaker(phonon_maker=phonon_maker).make(last.output)
+                last.name = f"{phonon_maker.name} group {index + 1} of {n_groups}"
+                last.metadata["phases"] = names
+                jobs.append(last)
+            outputs += [last.output[position] for position in range(len(group))]
         return jobs, outputs
 
     def make(
