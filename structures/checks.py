@@ -13,10 +13,11 @@ from structures.crystallography import space_group_number
 from structures.phase import Phase
 
 # Shortest acceptable distances (angstrom) for pairs where a generic rule would be too loose. H-H is
-# ~1.9-2.0 A inside BH4 and ~1.6 A inside NH2; 0.74 A only within an H2 molecule. X-ray refinements
+# ~1.9-2.0 A inside BH4 and ~1.5-1.6 A inside NH2 (1.48 A in the neutron structure of LiNH2, Yang et al. 2006:
+# N-H 0.986 / 0.942 A, H-N-H 100 deg); 0.74 A only within an H2 molecule. X-ray refinements
 # shorten X-H bonds by ~0.1 A, so B-H and N-H bounds sit below the neutron values (1.21 and 1.03 A).
 MIN_DISTANCE_A: dict[frozenset[str], float] = {
-    frozenset({"H"}): 1.5,
+    frozenset({"H"}): 1.4,
     frozenset({"B", "H"}): 1.0,
     frozenset({"N", "H"}): 0.9,
     frozenset({"C", "H"}): 0.9,

@@ -23,6 +23,7 @@ TAGS = frozenset(
         "intermetallic",
         "alloy",
         "generated",
+        "searched",
         "imported",
         "materials-project",
         "model",
@@ -70,8 +71,9 @@ class Phase(MSONable):
 
     @property
     def experimental_lattice(self) -> LatticeParameters | None:
-        """Measured conventional-cell parameters, or None for generated and imported phases."""
-        if isinstance(self.recipe, CrystalSpec) and "generated" not in self.tags:
+        """Measured conventional-cell parameters, or None for generated, searched and imported phases (a searched
+        phase's cell is the relaxed result of a structure search, not a measurement)."""
+        if isinstance(self.recipe, CrystalSpec) and not {"generated", "searched"} & set(self.tags):
             return self.recipe.lattice
         return None
 

@@ -20,6 +20,8 @@ REQUIRED = [
     "Mg(NH2)2", "Mg2NiH4", "Mg2FeH6",
     # borides, nitrides, silicides, intermetallics
     "MgB2", "AlB2", "CaB6", "CrB2", "TiB2", "Li3N", "Li3BN2", "Mg2Si", "Mg2Ge", "Mg2Ni", "Mg2Cu", "MgCu2", "Mg17Al12",
+    # products of the reference reactions found by the structure search
+    "Li2Ca(NH)2",
 ]  # fmt: skip
 
 
@@ -35,9 +37,17 @@ def test_library_phase_passes_composition_symmetry_distance_and_charge_checks(ph
     assert phase_problems(phase) == []
 
 
-@pytest.mark.parametrize("phase", [p for p in LIBRARY if not p.is_molecule], ids=lambda p: p.name)
+@pytest.mark.parametrize("phase", [p for p in LIBRARY if not p.is_molecule and "searched" not in p.tags],
+                         ids=lambda p: p.name)  # fmt: skip
 def test_crystalline_phase_states_experimental_lattice_and_space_group(phase):
     assert phase.experimental_lattice is not None
+    assert phase.space_group
+
+
+@pytest.mark.parametrize("phase", [p for p in LIBRARY if "searched" in p.tags], ids=lambda p: p.name)
+def test_searched_phase_carries_its_search_record_and_no_experimental_lattice(phase):
+    assert "structure search" in phase.source and "cache key search-" in phase.source
+    assert phase.experimental_lattice is None
     assert phase.space_group
 
 
@@ -99,3 +109,27 @@ def test_data_record_with_unknown_key_names_it():
     record = {"name": "X", "formula": "Mg", "tags": ["element"], "source": "s", "lattise": {}}
     with pytest.raises(CrystallographyError, match="unknown keys \\['lattise'\\]"):
         phase_from_record(record, "test.toml")
+
+
+def test_li2nh_is_the_searched_non_polar_ordering_not_the_polar_model():
+    li2nh = get_phase("Li2NH")
+    assert "searched" in li2nh.tags and "model" not in li2nh.tags
+    assert li2nh.space_group == "Pnma"
+
+
+@pytest.mark.parametrize(
+    ("name", "site", "coords"),
+    [
+        ("LiNH2", 4, (0.2429, 0.1285, 0.1910)),  # Yang et al., APL 88, 041914 (2006)
+        ("LiNH2", 5, (0.3840, 0.3512, 0.1278)),
+        ("YH3", 2, (1 / 3, 2 / 3, 0.167)),  # HoD3 type, AFLOW A3B_hP24_165_adg_f
+    ],
+)
+def test_corrected_coordinates_are_the_published_ones(name, site, coords):
+    assert get_phase(name).recipe.sites[site].coords == pytest.approx(coords, abs=1e-4)
+
+
+def test_potassium_has_the_cod_lattice_at_78_k():
+    potassium = get_phase("K")
+    assert potassium.experimental_lattice.a_a == pytest.approx(5.247)
+    assert potassium.temperature_k == 78

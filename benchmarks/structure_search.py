@@ -1,0 +1,96 @@
+"""Validate the structure search: from the formula alone, does it find the known structures it is not given?
+
+For LiBH4 (Pnma), NaAlH4 (I4_1/a), LiNH2 (I-4), Mg2FeH6 (Fm-3m) and NaBH4 (P4_2/nmc, the ordered low-temperature
+phase) it runs `structures.search.search` with the same settings for each (no space group, no isotype, cells of
+1, 2 or 4 formula units up to 24 atoms), relaxes the best hit tightly, relaxes the library's experimental structure
+with the same tight settings, and prints the energy difference (meV/atom, negative: the search went lower), the
+space group found, whether it matches the experimental structure (StructureMatcher), and the time.
+
+Usage: python benchmarks/structure_search.py [--source sevennet] [--relaxed 6] [--generated 150] [NAME ...]
+Searches and relaxations are cached (`$HYDRIDE_SCREEN_CACHE`), so a second run only prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from pymatgen.analysis.structure_matcher import StructureMatcher
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+from screening.energy.cache import ResultCache, default_cache_dir
+from screening.energy.phase_results import relax_cached
+from screening.energy.search import SEARCH_RELAX_SETTINGS, TIGHT_RELAX_SETTINGS, relax_function, relax_key
+from screening.energy.sources import EnergySource
+from structures.library import get_phase
+from structures.search import SearchSpec, search
+
+TARGETS = {
+    "LiBH4": {"Li": 1, "BH4": 1},
+    "NaAlH4": {"Na": 1, "AlH4": 1},
+    "LiNH2": {"Li": 1, "NH2": 1},
+    "Mg2FeH6": {"Mg": 2, "FeH6": 1},
+    "NaBH4": {"Na": 1, "BH4": 1},
+}
+RESULTS = Path(__file__).parent / "results" / "structure_search.json"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", default=list(TARGETS))
+    parser.add_argument("--source", default="sevennet")
+    parser.add_argument("--generated", type=int, default=150)
+    parser.add_argument("--relaxed", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy 2-core box)")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    source = EnergySource(args.source)
+    cache = ResultCache(default_cache_dir())
+    matcher = StructureMatcher(ltol=0.2, stol=0.3, angle_tol=5)
+    tight = relax_function(source, TIGHT_RELAX_SETTINGS)
+    print(f"{'phase':<9} {'dE meV/atom':>11} {'found':<12} {'expected':<10} {'match':<5} {'relaxed':>7} {'s':>7}")
+    rows = []
+    for name in args.names:
+        spec = SearchSpec(
+            TARGETS[name], formula_units=(1, 2, 4), max_atoms=24, n_generated=args.generated,
+            n_relaxed=args.relaxed, seed=args.seed,
+        )  # fmt: skip
+        result = search(spec, relax_function(source, SEARCH_RELAX_SETTINGS), relax_key(source, SEARCH_RELAX_SETTINGS))
+        start = time.perf_counter()
+        polished = tight(result.best.structure) or (result.best.energy_per_atom_ev * len(result.best.structure),
+                                                   result.best.structure)  # fmt: skip
+        seconds = result.seconds + time.perf_counter() - start  # the search as first run, plus the final relaxation
+        found_ev = polished[0] / len(polished[1])
+        phase = get_phase(name)
+        experimental = relax_cached(phase, source, TIGHT_RELAX_SETTINGS, cache)
+        reference_ev = experimental.energy_per_atom_ev
+        found_sg = SpacegroupAnalyzer(polished[1], symprec=0.05).get_space_group_symbol()
+        reference_sg = SpacegroupAnalyzer(experimental.structure, symprec=0.05).get_space_group_symbol()
+        match = matcher.fit(polished[1], experimental.structure)
+        delta = 1000 * (found_ev - reference_ev)
+        rows.append({
+            "phase": name, "delta_mev_per_atom": delta, "found_space_group": found_sg,
+            "experimental_space_group": reference_sg, "matches_experiment": match, "relaxed": result.n_relaxed,
+            "rejected": result.n_rejected, "seconds": seconds, "origin": result.best.origin,
+            "energy_source": source.id, "cache_key": result.cache_key,
+        })  # fmt: skip
+        print(
+            f"{name:<9} {delta:>11.1f} {found_sg:<12} {reference_sg:<10} {'yes' if match else 'no':<5} "
+            f"{result.n_relaxed:>7} {seconds:>7.0f}",
+            flush=True,
+        )
+        stored = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+        stored[name] = rows[-1]  # one row per phase, kept across runs of single phases
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps(stored, indent=1))
+    within = sum(abs(r["delta_mev_per_atom"]) <= 5.0 or r["delta_mev_per_atom"] < 0 for r in rows)
+    print(f"{within} of {len(rows)} within 5 meV/atom of the relaxed experimental structure (or below it)")
+
+
+if __name__ == "__main__":
+    main()

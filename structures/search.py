@@ -1,0 +1,690 @@
+"""A structure search for ordered phases without usable published coordinates.
+
+From a formula written as ions and rigid complex anions (`{"Li": 1, "BH4": 1}`), optionally with isotypic
+structures to substitute into, it generates candidates, relaxes them with a function the caller passes in, and
+keeps the lowest few with their energies and symmetry. `structures` knows nothing of energies: the relaxation
+(an energy source with its settings) comes from the caller, and so does the part of the cache key that names it.
+
+Candidates, in the spirit of the prototype electrostatic ground-state search (PEGS) of Majzoub and Ozolins,
+Phys. Rev. B 77, 104115 (2008):
+1. random symmetric placements: a space group and a cell of 1, 2, 4 ... formula units are drawn; every ion and
+   every anion centre is put on an orbit of that group (a random point pulled onto a nearby symmetry element, as
+   AIRSS does, so that special positions occur); cells whose ions come closer than their radii allow are dropped;
+2. the surviving arrangements of point charges are ranked by their Ewald energy at the estimated volume
+   (the electrostatic part of PEGS; its soft-sphere repulsion is replaced by the distance bounds), and only
+   the best and mutually different ones go on;
+3. each anion centre gets its rigid unit (BH4-, NH2-, FeH6 4-, ...) in an orientation its site symmetry
+   allows, found by minimising the mismatch between the unit and its images under the site-symmetry group;
+4. isotype substitution: structures the caller names (a published isotype) with their species replaced,
+   scaled to the estimated volume, join as candidates;
+5. everything is relaxed by the caller's function; results that end up the same structure are merged.
+
+Unit geometries and ionic radii below are starting values for the generator only (the relaxation decides the
+result); they are not data about any compound.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from monty.json import MontyDecoder, MSONable
+from pymatgen.analysis.ewald import EwaldSummation
+from pymatgen.analysis.structure_matcher import StructureMatcher
+from pymatgen.core import Composition, Element, Lattice, Structure
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+from pymatgen.symmetry.groups import SpaceGroup
+from scipy.optimize import minimize
+from scipy.spatial.transform import Rotation
+
+from structures.cache_files import cache_root, write_json_atomically
+from structures.errors import HydrideScreenError
+
+logger = logging.getLogger(__name__)
+
+# (energy in eV of the whole cell, relaxed structure), or None when the relaxation was rejected
+RelaxFunction = Callable[[Structure], "tuple[float, Structure] | None"]
+
+SEARCH_VERSION = 2  # part of every cache key: bump when the generator changes what a seed produces
+
+
+class StructureSearchError(HydrideScreenError, ValueError):
+    """A search that cannot run: an unknown unit, a formula that is not charge balanced, no candidate."""
+
+
+def _tetrahedron(d: float) -> tuple[tuple[float, float, float], ...]:
+    s = d / math.sqrt(3.0)
+    return ((s, s, s), (s, -s, -s), (-s, s, -s), (-s, -s, s))
+
+
+def _octahedron(d: float) -> tuple[tuple[float, float, float], ...]:
+    return ((d, 0.0, 0.0), (-d, 0.0, 0.0), (0.0, d, 0.0), (0.0, -d, 0.0), (0.0, 0.0, d), (0.0, 0.0, -d))
+
+
+def _square_pyramid(d: float) -> tuple[tuple[float, float, float], ...]:
+    return ((d, 0.0, 0.0), (-d, 0.0, 0.0), (0.0, d, 0.0), (0.0, -d, 0.0), (0.0, 0.0, d))
+
+
+def _bent(d: float, angle_deg: float) -> tuple[tuple[float, float, float], ...]:
+    half = math.radians(angle_deg) / 2.0
+    return ((d * math.sin(half), 0.0, d * math.cos(half)), (-d * math.sin(half), 0.0, d * math.cos(half)))
+
+
+@dataclass(frozen=True)
+class Unit(MSONable):
+    """An ion of the search: one atom (`ligand` empty) or a rigid complex anion, its centre and the ligand offsets
+    in angstrom; `charge` in elementary charges; `radius_a` is the size used to keep ions apart when placing them."""
+
+    name: str
+    centre: str
+    charge: int
+    radius_a: float
+    ligand: str = ""
+    offsets_a: tuple[tuple[float, float, float], ...] = ()
+
+    @property
+    def n_atoms(self) -> int:
+        """Atoms in one unit."""
+        return 1 + len(self.offsets_a)
+
+
+# Starting geometries: X-H bond lengths typical of neutron refinements (B-H 1.21, Al-H 1.62 / 1.77, N-H 1.03,
+# Fe-H 1.56, Ni-H 1.55 A; Co-H taken as 1.55 A), ideal angles (H-N-H 104.5 deg). Radii: cations roughly their
+# crystal radii, complex anions the centre-to-H distance plus ~1 A; used only to reject overlapping placements.
+COMPLEX_UNITS: dict[str, Unit] = {
+    "BH4": Unit("BH4", "B", -1, 2.0, "H", _tetrahedron(1.21)),
+    "AlH4": Unit("AlH4", "Al", -1, 2.3, "H", _tetrahedron(1.62)),
+    "AlH6": Unit("AlH6", "Al", -3, 2.5, "H", _octahedron(1.77)),
+    "NH2": Unit("NH2", "N", -1, 1.7, "H", _bent(1.03, 104.5)),
+    "NH": Unit("NH", "N", -2, 1.6, "H", ((0.0, 0.0, 1.03),)),
+    "NiH4": Unit("NiH4", "Ni", -4, 2.3, "H", _tetrahedron(1.55)),
+    "FeH6": Unit("FeH6", "Fe", -4, 2.4, "H", _octahedron(1.56)),
+    "CoH5": Unit("CoH5", "Co", -4, 2.4, "H", _square_pyramid(1.55)),
+}
+SIMPLE_ANIONS: dict[str, tuple[int, float]] = {"H": (-1, 1.3), "N": (-3, 1.5), "B": (-3, 1.6)}
+CATION_RADII_A: dict[str, float] = {
+    "Li": 0.75, "Na": 1.0, "K": 1.4, "Mg": 0.7, "Ca": 1.0, "Sr": 1.2, "Al": 0.55, "Y": 0.9, "Ti": 0.6, "Sc": 0.75,
+}  # fmt: skip
+
+
+def unit_of(name: str) -> Unit:
+    """The unit of a name: a complex anion of COMPLEX_UNITS, H-, N3-, or a metal cation in its usual charge."""
+    if name in COMPLEX_UNITS:
+        return COMPLEX_UNITS[name]
+    if name in SIMPLE_ANIONS:
+        charge, radius = SIMPLE_ANIONS[name]
+        return Unit(name, name, charge, radius)
+    if Element.is_valid_symbol(name) and Element(name).is_metal:
+        element = Element(name)
+        charge = max(element.common_oxidation_states, default=0)
+        if charge <= 0:
+            raise StructureSearchError(f"{name} has no positive common oxidation state to be a cation")
+        return Unit(name, name, charge, CATION_RADII_A.get(name, float(element.average_ionic_radius) or 1.0))
+    known = ", ".join([*COMPLEX_UNITS, *SIMPLE_ANIONS])
+    raise StructureSearchError(f"unknown unit {name!r}: use a metal, or one of {known}")
+
+
+@dataclass(frozen=True)
+class SearchSpec(MSONable):
+    """What to search: units per formula unit, cell sizes (formula units per primitive cell, capped by
+    `max_atoms`), how many arrangements to generate and how many candidates to relax, the random seed, and
+    optionally space groups to draw from (numbers; default all 2-230) and isotypes as (structure, species map)."""
+
+    units: dict[str, int]
+    formula_units: tuple[int, ...] = (1, 2, 4)
+    max_atoms: int = 24
+    n_generated: int = 400
+    n_relaxed: int = 12
+    n_kept: int = 5
+    seed: int = 0
+    space_groups: tuple[int, ...] = ()
+    isotypes: tuple[tuple[Structure, dict[str, str]], ...] = ()
+
+    def unit_list(self) -> list[tuple[Unit, int]]:
+        """Each unit with its count per formula unit; the formula must be charge balanced."""
+        units = [(unit_of(name), count) for name, count in self.units.items()]
+        if sum(u.charge * n for u, n in units) != 0:
+            raise StructureSearchError(f"{self.formula} is not charge balanced with the units' usual charges")
+        return units
+
+    @property
+    def formula(self) -> str:
+        """The reduced formula of one formula unit."""
+        return self.composition.reduced_formula
+
+    @property
+    def composition(self) -> Composition:
+        """The composition of one formula unit."""
+        counts: dict[str, float] = {}
+        for name, n in self.units.items():
+            unit = unit_of(name)
+            counts[unit.centre] = counts.get(unit.centre, 0) + n
+            if unit.offsets_a:
+                counts[unit.ligand] = counts.get(unit.ligand, 0) + n * len(unit.offsets_a)
+        return Composition(counts)
+
+    @property
+    def atoms_per_formula_unit(self) -> int:
+        """Atoms in one formula unit."""
+        return sum(unit_of(name).n_atoms * n for name, n in self.units.items())
+
+    def key_payload(self) -> dict[str, Any]:
+        """What determines the candidates (for the cache key)."""
+        isotypes = [
+            (_fingerprint(structure), sorted(mapping.items())) for structure, mapping in self.isotypes
+        ]  # fmt: skip
+        return {
+            "version": SEARCH_VERSION,
+            "units": sorted(self.units.items()),
+            "formula_units": list(self.formula_units),
+            "max_atoms": self.max_atoms,
+            "n_generated": self.n_generated,
+            "n_relaxed": self.n_relaxed,
+            "n_kept": self.n_kept,
+            "seed": self.seed,
+            "space_groups": list(self.space_groups),
+            "isotypes": isotypes,
+        }
+
+
+@dataclass
+class SearchHit(MSONable):
+    """One relaxed candidate: energy per atom (eV), structure, the space group spglib finds (symprec 0.05 A),
+    and where the candidate came from ('random Pnma Z=4', 'isotype Zn(NH2)2')."""
+
+    energy_per_atom_ev: float
+    structure: Structure
+    space_group: str
+    space_group_number: int
+    origin: str
+
+
+@dataclass
+class SearchResult(MSONable):
+    """The lowest distinct structures of a search, lowest first, with what was tried and how long it took."""
+
+    formula: str
+    hits: list[SearchHit]
+    n_generated: int
+    n_relaxed: int
+    n_rejected: int
+    seconds: float
+    cache_key: str
+    spec: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def best(self) -> SearchHit:
+        """The lowest-energy structure found."""
+        if not self.hits:
+            raise StructureSearchError(f"the search for {self.formula} relaxed no candidate successfully")
+        return self.hits[0]
+
+    def record(self) -> str:
+        """One line for a library entry's source: what was searched, what came out, how it was relaxed."""
+        best = self.best
+        return (
+            f"structure search (structures.search, version {SEARCH_VERSION}) for {self.formula}: "
+            f"{self.n_generated} arrangements generated, {self.n_relaxed} relaxed ({self.n_rejected} rejected), "
+            f"best {best.space_group} ({best.space_group_number}) from {best.origin}, "
+            f"{best.energy_per_atom_ev:.4f} eV/atom; cache key {self.cache_key}"
+        )
+
+
+# ---------------------------------------------------------------------------------------------- symmetry
+
+
+@dataclass(frozen=True)
+class _Group:
+    number: int
+    symbol: str
+    rotations: np.ndarray  # (n, 3, 3) fractional
+    translations: np.ndarray  # (n, 3)
+    n_centring: int
+    crystal_system: str
+
+
+@cache
+def _group(number: int) -> _Group:
+    group = SpaceGroup.from_int_number(number)
+    ops = list(group.symmetry_ops)
+    rotations = np.array([op.rotation_matrix for op in ops])
+    translations = np.array([op.translation_vector for op in ops]) % 1.0
+    n_centring = sum(1 for r in rotations if np.allclose(r, np.eye(3)))
+    return _Group(number, group.symbol, rotations, translations, n_centring, group.crystal_system)
+
+
+@cache
+def _special_positions(number: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """The fixed-point sets of the group's operations (points, lines, planes in fractional coordinates) as
+    (a point on the set, its direction vectors as columns): where special Wyckoff positions lie."""
+    group = _group(number)
+    found: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+    shifts = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)], dtype=float)
+    for r, t in zip(group.rotations, group.translations, strict=True):
+        if np.allclose(r, np.eye(3)):
+            continue
+        a = r - np.eye(3)
+        _, singular, vt = np.linalg.svd(a)
+        null = vt[singular < 1e-8].T
+        b = -(t + shifts)  # one right-hand side per lattice translation
+        x = b @ np.linalg.pinv(a).T
+        solvable = np.linalg.norm(x @ a.T - b, axis=1) < 1e-8
+        for point in x[solvable] % 1.0:
+            key = (null.shape[1], *np.round(point, 4), *np.round(np.abs(null).sum(axis=0), 3))
+            found.setdefault(key, (point, null))
+    return tuple(found.values())
+
+
+def _random_lattice(group: _Group, volume: float, rng: np.random.Generator) -> Lattice:
+    """A random cell of the group's crystal system with the given volume."""
+    ratios = np.exp(rng.uniform(np.log(0.6), np.log(1.7), 3))
+    system = group.crystal_system
+    alpha = beta = gamma = 90.0
+    if system == "triclinic":
+        alpha, beta, gamma = rng.uniform(65, 115, 3)
+    elif system == "monoclinic":
+        beta = rng.uniform(70, 110)
+    elif system == "tetragonal":
+        ratios[1] = ratios[0]
+    elif system in ("trigonal", "hexagonal"):
+        ratios[1] = ratios[0]
+        gamma = 120.0
+    elif system == "cubic":
+        ratios[:] = 1.0
+    try:
+        lattice = Lattice.from_parameters(*ratios, alpha, beta, gamma)
+    except ValueError:
+        lattice = Lattice.from_parameters(*ratios, 90, 90, 90)
+    if not np.isfinite(lattice.volume) or lattice.volume < 0.1 * np.prod(ratios):
+        lattice = Lattice.from_parameters(*ratios, 90, beta if system == "monoclinic" else 90, gamma)
+    return lattice.scale(volume)
+
+
+def _images(group: _Group, frac: np.ndarray) -> np.ndarray:
+    return (np.einsum("nij,j->ni", group.rotations, frac) + group.translations) % 1.0
+
+
+def _unique(points: np.ndarray, lattice: Lattice, tol_a: float) -> np.ndarray:
+    """Points closer than tol_a (periodic images included) merged into one, averaged."""
+    distances = lattice.get_all_distances(points, points)
+    unassigned = np.ones(len(points), dtype=bool)
+    merged = []
+    for i in range(len(points)):
+        if not unassigned[i]:
+            continue
+        members = np.flatnonzero(unassigned & (distances[i] < tol_a))
+        unassigned[members] = False
+        shifts = points[members] - points[i]
+        merged.append((points[i] + np.mean(shifts - np.round(shifts), axis=0)) % 1.0)
+    return np.array(merged)
+
+
+def _orbit(group: _Group, lattice: Lattice, point: np.ndarray, snap_a: float) -> np.ndarray:
+    """The orbit of `point` after pulling it onto the symmetry elements within snap_a of it (AIRSS-style)."""
+    p = point % 1.0
+    for _ in range(6):
+        images = _images(group, p)
+        d = images - p
+        d -= np.round(d)
+        close = np.linalg.norm(lattice.get_cartesian_coords(d), axis=1) <= snap_a
+        moved = (p + d[close].mean(axis=0)) % 1.0
+        if np.linalg.norm(lattice.get_cartesian_coords(((moved - p + 0.5) % 1.0) - 0.5)) < 1e-6:
+            break
+        p = moved
+    return _unique(_images(group, p), lattice, 0.05)
+
+
+# ---------------------------------------------------------------------------------------------- generation
+
+
+@dataclass
+class _Arrangement:
+    """Ions and anion centres placed with symmetry, before the rigid units are attached."""
+
+    group: _Group
+    lattice: Lattice
+    formula_units: int  # per primitive cell
+    sites: list[tuple[Unit, np.ndarray]]  # (unit, fractional centre) in the conventional cell
+    ewald_per_fu_ev: float = 0.0
+
+    def point_charges(self) -> Structure:
+        species = [Element(u.centre) for u, _ in self.sites]
+        structure = Structure(self.lattice, species, [c for _, c in self.sites])
+        structure.add_oxidation_state_by_site([u.charge for u, _ in self.sites])
+        return structure
+
+
+def _estimated_volume_per_fu(units: list[tuple[Unit, int]]) -> float:
+    """Sum of ion volumes (radius-based spheres) over a packing fraction of 0.45 (loose: the relaxation shrinks it)."""
+    return sum(n * 4.0 / 3.0 * math.pi * u.radius_a**3 for u, n in units) / 0.45
+
+
+def _place(
+    group: _Group, units: list[tuple[Unit, int]], z: int, volume_per_fu: float, rng: np.random.Generator
+) -> _Arrangement | None:
+    """One random symmetric arrangement, or None when the orbits cannot make up the counts or ions overlap."""
+    z_conventional = z * group.n_centring
+    lattice = _random_lattice(group, volume_per_fu * z_conventional, rng)
+    sites: list[tuple[Unit, np.ndarray]] = []
+    for unit, n in sorted(units, key=lambda item: -item[0].radius_a):  # big ions first
+        left = n * z_conventional
+        special = _special_positions(group.number)
+        for _ in range(30):
+            if left == 0:
+                break
+            if special and rng.random() < 0.5:  # a random point of a random symmetry element
+                point, directions = special[int(rng.integers(len(special)))]
+                orbit = _orbit(group, lattice, point + directions @ rng.uniform(-1, 1, directions.shape[1]), 0.0)
+            else:  # a random point, pulled onto the symmetry elements near it
+                snap = rng.uniform(0.0, 2.0) if rng.random() < 0.7 else 0.0
+                orbit = _orbit(group, lattice, rng.random(3), snap)
+            if len(orbit) > left or not _fits(unit, orbit, sites, lattice):
+                continue
+            sites += [(unit, p) for p in orbit]
+            left -= len(orbit)
+        if left:
+            return None
+    return _Arrangement(group, lattice, z, sites)
+
+
+def _fits(unit: Unit, orbit: np.ndarray, sites: list[tuple[Unit, np.ndarray]], lattice: Lattice) -> bool:
+    """The new orbit keeps its ions apart from each other and from those placed: 0.7 x the sum of radii for
+    ions of opposite sign, 0.9 x for ions of the same sign."""
+    placed = [*sites, *((unit, p) for p in orbit)]
+    new = range(len(sites), len(placed))
+    frac = np.array([p for _, p in placed])
+    distances = lattice.get_all_distances(frac[len(sites) :], frac)
+    for row, i in enumerate(new):
+        for j, (other, _) in enumerate(placed):
+            if i == j:
+                continue
+            factor = 0.7 if unit.charge * other.charge < 0 else 0.9
+            if distances[row, j] < factor * (unit.radius_a + other.radius_a):
+                return False
+    # an ion must also clear its own periodic images
+    return min(lattice.abc) >= 1.6 * unit.radius_a
+
+
+def _ewald_per_fu(arrangement: _Arrangement) -> float:
+    structure = arrangement.point_charges()
+    z_conventional = arrangement.formula_units * arrangement.group.n_centring
+    return float(EwaldSummation(structure).total_energy) / z_conventional
+
+
+# ---------------------------------------------------------------------------------------------- decoration
+
+
+def _site_rotations(group: _Group, lattice: Lattice, centre: np.ndarray) -> list[np.ndarray]:
+    """Cartesian rotation parts of the operations that map `centre` onto itself (its site-symmetry group)."""
+    matrix = lattice.matrix.T  # columns: a, b, c
+    inverse = np.linalg.inv(matrix)
+    rotations = []
+    for r, t in zip(group.rotations, group.translations, strict=True):
+        d = r @ centre + t - centre
+        d -= np.round(d)
+        if np.linalg.norm(lattice.get_cartesian_coords(d)) < 1e-3:
+            rotations.append(matrix @ r @ inverse)
+    return rotations
+
+
+def _orientation(unit: Unit, rotations: list[np.ndarray], rng: np.random.Generator) -> np.ndarray | None:
+    """Ligand offsets (cartesian) of the unit turned so that the site-symmetry group maps the unit onto itself,
+    or None when no orientation fits (a tetrahedron on an inversion centre)."""
+    offsets = np.array(unit.offsets_a)
+    nontrivial = [w for w in rotations if not np.allclose(w, np.eye(3))]
+    if not nontrivial:
+        return Rotation.random(random_state=rng).apply(offsets)
+
+    def mismatch(vector: np.ndarray) -> float:
+        turned = Rotation.from_rotvec(vector).apply(offsets)
+        total = 0.0
+        for w in nontrivial:
+            images = turned @ w.T
+            gaps = np.linalg.norm(images[:, None, :] - turned[None, :, :], axis=2)
+            total += float(np.sum(gaps.min(axis=1) ** 2))
+        return total
+
+    for _ in range(12):
+        start = Rotation.random(random_state=rng).as_rotvec()
+        found = minimize(mismatch, start, method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-10})
+        if found.fun < 1e-6:
+            return Rotation.from_rotvec(found.x).apply(offsets)
+    return None
+
+
+def _decorate(arrangement: _Arrangement, rng: np.random.Generator) -> Structure | None:
+    """The arrangement with every anion centre carrying its unit, symmetric under the arrangement's group."""
+    lattice, group = arrangement.lattice, arrangement.group
+    species: list[str] = []
+    coords: list[np.ndarray] = []
+    ligand_indices: list[int] = []  # the units' ligand atoms (a hydride ion H- is not one)
+    done: list[np.ndarray] = []
+    for unit, centre in arrangement.sites:
+        species.append(unit.centre)
+        coords.append(centre)
+        if not unit.offsets_a:
+            continue
+        if any(np.linalg.norm(lattice.get_cartesian_coords(((centre - c + 0.5) % 1.0) - 0.5)) < 1e-3 for c in done):
+            continue
+        orbit = _unique(_images(group, centre), lattice, 0.05)
+        offsets = _orientation(unit, _site_rotations(group, lattice, centre), rng)
+        if offsets is None:
+            return None
+        ligands = lattice.get_fractional_coords(lattice.get_cartesian_coords(centre) + offsets)
+        images = np.concatenate([_images(group, p) for p in ligands])
+        merged = _unique(images, lattice, 0.2)
+        if len(merged) != len(orbit) * len(unit.offsets_a):
+            return None
+        ligand_indices += range(len(species), len(species) + len(merged))
+        species += [unit.ligand] * len(merged)
+        coords += list(merged)
+        done += list(orbit)
+    structure = Structure(lattice, species, coords)
+    centres = frozenset(u.centre for u, _ in arrangement.sites if u.offsets_a)
+    return structure if _ligands_clear(structure, ligand_indices, centres) else None
+
+
+def _ligands_clear(structure: Structure, ligands: Sequence[int], centres: frozenset[str]) -> bool:
+    """No ligand H closer than 1.45 A to another H (H-H is ~1.6 A inside NH2, ~2.0 A inside BH4), and every ligand
+    nearest to a unit centre (bonds 1.03-1.77 A) with no other atom within 1.5 A."""
+    hydrogens = [i for i, site in enumerate(structure) if site.specie.symbol == "H"]
+    others = [j for j, site in enumerate(structure) if site.specie.symbol != "H"]
+    distances = structure.distance_matrix
+    for i in ligands:
+        to_h = distances[i, [h for h in hydrogens if h != i]]
+        if len(to_h) and to_h.min() < 1.45:
+            return False
+        order = np.argsort(distances[i, others])
+        nearest = distances[i, others][order]
+        if structure[others[order[0]]].specie.symbol not in centres or nearest[0] > 1.8:
+            return False
+        if len(nearest) > 1 and (nearest[1] < 1.5 or nearest[1] < nearest[0] + 0.1):
+            return False
+    return True
+    others = [j for j, site in enumerate(structure) if site.specie.symbol != "H"]
+    distances = structure.distance_matrix
+    for i in hydrogens:
+        to_h = np.delete(distances[i, hydrogens], hydrogens.index(i))
+        if len(to_h) and to_h.min() < 1.45:
+            return False
+        order = np.argsort(distances[i, others])
+        nearest = distances[i, others][order]
+        if structure[others[order[0]]].specie.symbol not in centres or nearest[0] > 1.8:
+            return False
+        if len(nearest) > 1 and (nearest[1] < 1.5 or nearest[1] < nearest[0] + 0.1):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------- the search
+
+
+def _fingerprint(structure: Structure) -> str:
+    payload = json.dumps(
+        {
+            "lattice": np.round(structure.lattice.matrix, 4).tolist(),
+            "sites": sorted((s.species_string, *np.round(s.frac_coords % 1.0, 4).tolist()) for s in structure),
+        }
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def search_cache_dir() -> Path:
+    """Where searches are kept: `<cache root>/searches` (`$HYDRIDE_SCREEN_CACHE` or the user cache)."""
+    return cache_root() / "searches"
+
+
+def _substituted(structure: Structure, mapping: Mapping[str, str], volume_per_atom: float) -> Structure:
+    """The isotype with its species replaced and scaled to the estimated volume; with nothing replaced (another
+    ordering of the same compound) it keeps its own cell."""
+    changes = {old: new for old, new in mapping.items() if old != new}
+    result = structure.copy()
+    if changes:
+        result.replace_species(changes)
+        result.scale_lattice(volume_per_atom * len(result))
+    return result
+
+
+def generate_candidates(spec: SearchSpec) -> list[tuple[str, Structure]]:
+    """The candidates a search relaxes, lowest electrostatic energy first, isotypes first of all: (origin,
+    primitive structure). Deterministic for a spec (its seed)."""
+    units = spec.unit_list()
+    rng = np.random.default_rng(spec.seed)
+    volume_per_fu = _estimated_volume_per_fu(units)
+    sizes = [z for z in spec.formula_units if z * spec.atoms_per_formula_unit <= spec.max_atoms]
+    if not sizes:
+        raise StructureSearchError(
+            f"no cell of {spec.formula_units} formula units of {spec.formula} fits in {spec.max_atoms} atoms"
+        )
+    groups = list(spec.space_groups) or list(range(2, 231))
+    arrangements: list[_Arrangement] = []
+    attempts = 0
+    while len(arrangements) < spec.n_generated and attempts < 40 * spec.n_generated:
+        attempts += 1
+        group = _group(int(rng.choice(groups)))
+        arrangement = _place(group, units, int(rng.choice(sizes)), volume_per_fu, rng)
+        if arrangement is not None:
+            arrangement.ewald_per_fu_ev = _ewald_per_fu(arrangement)
+            arrangements.append(arrangement)
+    arrangements.sort(key=lambda a: a.ewald_per_fu_ev)
+    logger.info("%s: %d arrangements from %d attempts", spec.formula, len(arrangements), attempts)
+
+    candidates: list[tuple[str, Structure]] = []
+    volume_per_atom = volume_per_fu / spec.atoms_per_formula_unit
+    for structure, mapping in spec.isotypes:
+        parent = structure.composition.reduced_formula
+        candidates.append((f"isotype {parent}", _substituted(structure, mapping, volume_per_atom)))
+    matcher = StructureMatcher(ltol=0.3, stol=0.4, angle_tol=8, primitive_cell=True, attempt_supercell=True)
+    chosen: list[Structure] = []
+    for arrangement in arrangements:
+        if len(candidates) >= spec.n_relaxed + len(spec.isotypes):
+            break
+        points = arrangement.point_charges().get_primitive_structure(tolerance=0.05)
+        if any(matcher.fit(points, other) for other in chosen):
+            continue
+        structure = next((s for s in (_decorate(arrangement, rng) for _ in range(4)) if s is not None), None)
+        if structure is None:
+            continue
+        chosen.append(points)
+        origin = f"random {arrangement.group.symbol} Z={arrangement.formula_units}"
+        candidates.append((origin, structure.get_primitive_structure(tolerance=0.05)))
+    return candidates
+
+
+def _hit(energy_ev: float, structure: Structure, origin: str) -> SearchHit:
+    analyzer = SpacegroupAnalyzer(structure, symprec=0.05)
+    return SearchHit(
+        energy_per_atom_ev=energy_ev / len(structure),
+        structure=structure,
+        space_group=analyzer.get_space_group_symbol(),
+        space_group_number=analyzer.get_space_group_number(),
+        origin=origin,
+    )
+
+
+def search_key(spec: SearchSpec, relax_key: str) -> str:
+    """The cache key of a search: its spec and the caller's name for the relaxation (energy source id and
+    settings)."""
+    payload = json.dumps({"spec": spec.key_payload(), "relax": relax_key}, sort_keys=True, default=str)
+    return f"search-{spec.formula}-{hashlib.sha256(payload.encode()).hexdigest()[:20]}"
+
+
+def search(
+    spec: SearchSpec,
+    relax: RelaxFunction,
+    relax_key: str,
+    cache_dir: Path | None = None,
+) -> SearchResult:
+    """Generate the candidates of `spec`, relax each with `relax`, keep the `n_kept` lowest distinct ones.
+
+    `relax_key` names the relaxation (energy source id and settings) in the cache key: two searches with the same
+    spec and key give the same result, so the second is read from `cache_dir` (default `search_cache_dir()`).
+    Each relaxed candidate is cached too, so a killed search resumes where it stopped.
+    """
+    directory = Path(cache_dir) if cache_dir is not None else search_cache_dir()
+    key = search_key(spec, relax_key)
+    path = directory / f"{key}.json"
+    if path.is_file():
+        logger.info("search %s from the cache", key)
+        return json.loads(path.read_text(), cls=MontyDecoder)
+    start = time.perf_counter()
+    candidates = generate_candidates(spec)
+    # a candidate's relaxation depends neither on how many others are relaxed nor on the isotypes beside it (each
+    # candidate file is named by the structure too): a larger search, or one with isotypes added, reuses a smaller one's
+    candidate_key = search_key(replace(spec, n_relaxed=0, n_kept=0, isotypes=()), relax_key)
+    hits: list[SearchHit] = []
+    rejected = 0
+    for origin, structure in candidates:
+        candidate_path = directory / "candidates" / f"{candidate_key}-{_fingerprint(structure)}.json"
+        if candidate_path.is_file():
+            stored = json.loads(candidate_path.read_text(), cls=MontyDecoder)
+        else:
+            outcome = relax(structure)
+            stored = None if outcome is None else _hit(outcome[0], outcome[1], origin)
+            write_json_atomically(candidate_path, {"hit": stored})
+            stored = {"hit": stored}
+        hit = stored["hit"]
+        if hit is None:
+            rejected += 1
+            continue
+        hits.append(hit)
+        logger.info("%s %s: %.4f eV/atom, %s", spec.formula, origin, hit.energy_per_atom_ev, hit.space_group)
+    result = SearchResult(
+        formula=spec.formula,
+        hits=_distinct_lowest(hits, spec.n_kept),
+        n_generated=spec.n_generated,
+        n_relaxed=len(candidates),
+        n_rejected=rejected,
+        seconds=time.perf_counter() - start,
+        cache_key=key,
+        spec=spec.key_payload(),
+    )
+    write_json_atomically(path, result)
+    return result
+
+
+def _distinct_lowest(hits: Sequence[SearchHit], n: int) -> list[SearchHit]:
+    """The n lowest hits, each a different structure (StructureMatcher) from those before it."""
+    matcher = StructureMatcher(ltol=0.2, stol=0.3, angle_tol=5, primitive_cell=True)
+    kept: list[SearchHit] = []
+    for hit in sorted(hits, key=lambda h: h.energy_per_atom_ev):
+        if len(kept) >= n:
+            break
+        same = (
+            abs(hit.energy_per_atom_ev - other.energy_per_atom_ev) < 2e-3
+            and matcher.fit(hit.structure, other.structure)
+            for other in kept
+        )
+        if any(same):
+            continue
+        kept.append(hit)
+    return kept

@@ -1,0 +1,174 @@
+"""The structure search: candidates that are symmetric, charge balanced and sane; caching; the relaxation comes
+from the caller (here stand-ins without any energy model, so these tests need none)."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from pymatgen.core import Composition, Lattice, Structure
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+from structures.checks import distance_problems
+from structures.search import (
+    COMPLEX_UNITS,
+    SearchSpec,
+    StructureSearchError,
+    _group,
+    _orientation,
+    _site_rotations,
+    generate_candidates,
+    search,
+    unit_of,
+)
+
+# a small search: few arrangements, a few common groups (monoclinic and orthorhombic, where BH4 sits on mirrors)
+LIBH4 = SearchSpec(
+    {"Li": 1, "BH4": 1}, formula_units=(1, 2), max_atoms=12, n_generated=12, n_relaxed=3,
+    space_groups=(4, 11, 14, 19, 26, 31, 33, 62),
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def candidates():
+    return generate_candidates(LIBH4)
+
+
+def _volume_relax(structure):
+    """A stand-in relaxation: energy grows with volume per atom, structure unchanged."""
+    return structure.volume / len(structure) * len(structure) * 0.01, structure
+
+
+def test_candidates_have_the_formula_and_no_clashing_atoms(candidates):
+    assert candidates
+    for origin, structure in candidates:
+        assert structure.composition.reduced_composition == Composition("LiBH4")
+        assert len(structure) <= LIBH4.max_atoms
+        assert not [p for p in distance_problems(structure) if not p.startswith("H-H")], origin
+
+
+def test_candidates_keep_boron_tetrahedrally_bonded_to_four_hydrogens(candidates):
+    for _, structure in candidates:
+        for i, site in enumerate(structure):
+            if site.specie.symbol == "B":
+                neighbours = [n for n in structure.get_neighbors(site, 1.3) if n.specie.symbol == "H"]
+                assert len(neighbours) == 4, i
+
+
+def test_candidate_keeps_the_symmetry_of_the_group_it_was_drawn_in(candidates):
+    for origin, structure in candidates:
+        drawn = _group(next(n for n in LIBH4.space_groups if _group(n).symbol == origin.split()[1]))
+        point_group = SpacegroupAnalyzer(structure, symprec=0.01).get_point_group_operations()
+        n_rotations = len(drawn.rotations) // drawn.n_centring
+        assert len(point_group) % n_rotations == 0, origin  # the drawn group is a subgroup of what it has
+
+
+def test_same_seed_gives_the_same_candidates_and_another_seed_others(candidates):
+    again = [s for _, s in generate_candidates(LIBH4)]
+    other = [s for _, s in generate_candidates(replace(LIBH4, seed=1))]
+    first = [s for _, s in candidates]
+    assert all(np.allclose(a.cart_coords, b.cart_coords) for a, b in zip(first, again, strict=True))
+    assert not all(
+        len(a) == len(b) and np.allclose(a.lattice.matrix, b.lattice.matrix) for a, b in zip(first, other, strict=False)
+    )
+
+
+def test_tetrahedron_on_a_mirror_plane_is_turned_to_fit_it():
+    group = _group(62)  # Pnma: 4c sites (x, 1/4, z) lie on a mirror
+    lattice = Lattice.orthorhombic(7.2, 4.4, 6.8)
+    rotations = _site_rotations(group, lattice, np.array([0.3, 0.25, 0.43]))
+    assert len(rotations) == 2
+    offsets = _orientation(COMPLEX_UNITS["BH4"], rotations, np.random.default_rng(0))
+    mirrored = offsets @ rotations[1].T
+    gaps = np.linalg.norm(mirrored[:, None] - offsets[None], axis=2).min(axis=1)
+    assert gaps.max() < 1e-3
+
+
+def test_tetrahedron_on_an_inversion_centre_has_no_orientation():
+    group = _group(2)  # P-1: the origin is an inversion centre
+    rotations = _site_rotations(group, Lattice.cubic(5.0), np.zeros(3))
+    assert _orientation(COMPLEX_UNITS["BH4"], rotations, np.random.default_rng(0)) is None
+
+
+def test_formula_that_is_not_charge_balanced_is_an_error():
+    with pytest.raises(StructureSearchError, match="not charge balanced"):
+        SearchSpec({"Mg": 1, "BH4": 1}).unit_list()
+
+
+def test_unknown_unit_is_an_error_naming_it():
+    with pytest.raises(StructureSearchError, match="unknown unit 'XH9'"):
+        unit_of("XH9")
+
+
+def test_cell_cap_below_one_formula_unit_is_an_error():
+    with pytest.raises(StructureSearchError, match="fits in 4 atoms"):
+        generate_candidates(SearchSpec({"Li": 1, "BH4": 1}, max_atoms=4))
+
+
+def test_isotype_is_substituted_and_scaled_and_comes_first():
+    parent = Structure(Lattice.cubic(4.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    spec = SearchSpec({"Li": 1, "H": 1}, formula_units=(1,), n_generated=3, n_relaxed=1, space_groups=(221, 225),
+                      isotypes=((parent, {"Na": "Li", "Cl": "H"}),))  # fmt: skip
+    origin, structure = generate_candidates(spec)[0]
+    assert origin == "isotype NaCl"
+    assert structure.composition.reduced_formula == "LiH"
+    assert structure.volume != pytest.approx(parent.volume)
+
+
+def test_search_keeps_the_lowest_distinct_hits_lowest_first(tmp_path):
+    result = search(LIBH4, _volume_relax, "volume-stand-in", tmp_path)
+    energies = [h.energy_per_atom_ev for h in result.hits]
+    assert energies == sorted(energies)
+    assert 1 <= len(result.hits) <= LIBH4.n_kept
+    assert result.best.space_group
+    assert "structure search" in result.record() and result.cache_key in result.record()
+
+
+def test_search_is_read_from_the_cache_the_second_time(tmp_path):
+    calls = []
+
+    def counting(structure):
+        calls.append(1)
+        return _volume_relax(structure)
+
+    first = search(LIBH4, counting, "counting", tmp_path)
+    n_calls = len(calls)
+    second = search(LIBH4, counting, "counting", tmp_path)
+    assert len(calls) == n_calls
+    assert second.best.energy_per_atom_ev == first.best.energy_per_atom_ev
+
+
+def test_another_relaxation_key_is_another_search(tmp_path):
+    first = search(LIBH4, _volume_relax, "model-a", tmp_path)
+    second = search(LIBH4, _volume_relax, "model-b", tmp_path)
+    assert first.cache_key != second.cache_key
+
+
+def test_rejected_relaxations_are_counted_not_kept(tmp_path):
+    def reject_all(structure):
+        return None
+
+    result = search(LIBH4, reject_all, "rejecting", tmp_path)
+    assert result.n_rejected == result.n_relaxed
+    with pytest.raises(StructureSearchError, match="relaxed no candidate"):
+        _ = result.best
+
+
+def test_killed_search_resumes_from_the_relaxed_candidates(tmp_path):
+    calls = []
+
+    def dies_after_two(structure):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return _volume_relax(structure)
+
+    with pytest.raises(KeyboardInterrupt):
+        search(LIBH4, dies_after_two, "resume", tmp_path)
+    again = []
+
+    def counting(structure):
+        again.append(1)
+        return _volume_relax(structure)
+
+    result = search(LIBH4, counting, "resume", tmp_path)
+    assert len(again) == result.n_relaxed - 2
