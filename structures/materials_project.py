@@ -22,17 +22,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import combinations
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monty.json import MSONable
 from pymatgen.core import Element, Structure
-from pymatgen.entries.computed_entries import ComputedStructureEntry
-from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from structures.cache_files import cache_root, write_json_atomically
 from structures.errors import FormulaError, MaterialsProjectError
 from structures.imported import StructureSnapshot, ordered_structure
 from structures.phase import Phase
+
+if TYPE_CHECKING:  # pymatgen's entries pull its compatibility schemes (1.5 s of import): only when MP is asked
+    from pymatgen.entries.computed_entries import ComputedStructureEntry
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,8 @@ class MaterialsProjectRecord(MSONable):
         raw_entry = entries.get(run_type) or next(iter(entries.values()), None)
         if raw_entry is None:
             raise MaterialsProjectError(f"the Materials Project document of {material_id} holds no computed entry")
+        from pymatgen.entries.computed_entries import ComputedStructureEntry
+
         entry = ComputedStructureEntry.from_dict(raw_entry)
         structure = ordered_structure(entry.structure, f"Materials Project {material_id}")
         formation = document.get("formation_energy_per_atom")
@@ -160,6 +163,8 @@ class MaterialsProjectRecord(MSONable):
 
 def record_to_phase(record: MaterialsProjectRecord) -> Phase:
     """The library phase of a record: named `{formula}-{material_id}`, built from MP's relaxed structure."""
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
     space_group = SpacegroupAnalyzer(record.structure, symprec=SPACE_GROUP_SYMPREC).get_space_group_symbol()
     return Phase(
         name=f"{record.formula}-{record.material_id}",

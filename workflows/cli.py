@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -42,7 +42,9 @@ from screening.store import ResultsStore, StoreLocation
 from structures.library import default_library
 from structures.phase import Phase
 from workflows.config import DEFAULT_SCREEN, ScreenConfig
-from workflows.run import RunSummary, run_screen_locally
+
+if TYPE_CHECKING:
+    from workflows.run import RunSummary
 
 RUN_ID = re.compile(r"[0-9A-Za-z_-]+")  # run ids become folder names: no separators, no dots
 EXIT_BAD_INPUT = 2
@@ -483,6 +485,8 @@ def load_config(screen: Path | None, store: str | None) -> ScreenConfig:
 
 def _run_with_progress(config: ScreenConfig) -> RunSummary:
     """Run, with a progress bar on a terminal, and a line per finished job on stderr otherwise (cron, nohup)."""
+    from workflows.run import run_screen_locally  # jobflow: for runs, not for queries
+
     if not sys.stderr.isatty():
         started = time.monotonic()
 

@@ -11,23 +11,21 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from ase import Atoms
-from ase.vibrations import Vibrations
 from monty.json import MSONable
-from phonopy import Phonopy
-from phonopy.structure.atoms import PhonopyAtoms
 from pymatgen.core import Structure
-from pymatgen.io.ase import AseAtomsAdaptor
-from pymatgen.io.phonopy import get_phonopy_structure, get_pmg_structure
 from scipy.constants import Planck, electron_volt, kilo, tera
 
 from screening.energy.cache import ResultCache, cache_key, settings_fields
 from screening.energy.sources import EnergySource
 from screening.errors import ConfigError
 from screening.units import EV_TO_KJ_PER_MOL
+
+if TYPE_CHECKING:  # phonopy and ase.vibrations load (1 s) only where phonons are computed, not to read results
+    from ase import Atoms
+    from phonopy.structure.atoms import PhonopyAtoms
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +198,9 @@ def compute_phonons(
 
 
 def _forces(cell: PhonopyAtoms, source: EnergySource) -> np.ndarray:
+    from pymatgen.io.ase import AseAtomsAdaptor
+    from pymatgen.io.phonopy import get_pmg_structure
+
     atoms = AseAtomsAdaptor.get_atoms(get_pmg_structure(cell))
     atoms.calc = source.calculator()
     return np.array(atoms.get_forces())
@@ -214,6 +215,9 @@ def _formula_units(structure: Structure) -> tuple[int, int]:
 def _crystal_phonons(
     structure: Structure, source: EnergySource, settings: PhononSettings, start: float
 ) -> PhononResult:
+    from phonopy import Phonopy
+    from pymatgen.io.phonopy import get_phonopy_structure
+
     matrix = _supercell_matrix(structure, settings)
     unitcell = get_phonopy_structure(structure)
     # primitive_matrix "P": thermal properties per input cell, which _formula_units counts (phonopy 4
@@ -287,6 +291,9 @@ def _molecule_phonons(
 ) -> PhononResult:
     """ZPE of an isolated molecule from ase.vibrations (central differences, +-displacement_a on every
     atom and axis). The 5 (linear) or 6 modes of smallest magnitude are translations and rotations."""
+    from ase.vibrations import Vibrations
+    from pymatgen.io.ase import AseAtomsAdaptor
+
     atoms = AseAtomsAdaptor.get_atoms(structure)
     atoms.calc = source.calculator()
     max_residual = float(np.abs(atoms.get_forces()).max(initial=0.0))

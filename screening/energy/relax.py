@@ -7,16 +7,11 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-from ase import Atoms
-from ase.constraints import FixSymmetry
-from ase.filters import FrechetCellFilter
-from ase.optimize import BFGS, FIRE, LBFGS
 from monty.json import MSONable
 from pymatgen.core import Structure
-from pymatgen.io.ase import AseAtomsAdaptor
-from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from screening.energy.sources import EnergySource
 from screening.errors import ConfigError, RelaxationFailed
@@ -24,9 +19,12 @@ from screening.units import EV_PER_A3_TO_GPA
 from structures.crystallography import strained_lattice_parameters
 from structures.phase import Phase
 
+if TYPE_CHECKING:  # ASE's optimizers and constraints load (0.5 s) only where something is relaxed
+    from ase import Atoms
+
 logger = logging.getLogger(__name__)
 
-OPTIMIZERS = {"BFGS": BFGS, "LBFGS": LBFGS, "FIRE": FIRE}
+OPTIMIZERS = ("BFGS", "LBFGS", "FIRE")  # classes of ase.optimize
 # Bounds beyond which a result is physically absurd for any solid or molecule of this project.
 ENERGY_PER_ATOM_BOUNDS_EV = (-20.0, 5.0)
 MIN_INTERATOMIC_DISTANCE_A = 0.5
@@ -147,6 +145,8 @@ def _min_distance_of_atoms(atoms: Atoms) -> float:
 
 
 def _space_group_number(structure: Structure, symprec: float) -> int:
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer  # scipy.cluster & co.: only when relaxing
+
     return SpacegroupAnalyzer(structure, symprec=symprec).get_space_group_number()
 
 
@@ -160,6 +160,11 @@ def relax_structure(
     source.check_elements((el.symbol for el in structure.composition), formula)
     if (shortest := _min_distance_a(structure)) < MIN_INTERATOMIC_DISTANCE_A:
         raise RelaxationFailed(f"{formula}: atoms overlap in the input structure (shortest distance {shortest:.2f} A)")
+    import ase.optimize
+    from ase.constraints import FixSymmetry
+    from ase.filters import FrechetCellFilter
+    from pymatgen.io.ase import AseAtomsAdaptor
+
     atoms = AseAtomsAdaptor.get_atoms(structure)
     atoms.calc = source.calculator()
     if settings.keep_symmetry:
@@ -172,7 +177,7 @@ def relax_structure(
     if settings.relax_cell:
         stress_as_force = settings.max_stress_gpa / EV_PER_A3_TO_GPA * atoms.get_volume() / len(atoms)
         fmax = min(fmax, stress_as_force)
-    optimizer = OPTIMIZERS[settings.optimizer](target, logfile=None)
+    optimizer = getattr(ase.optimize, settings.optimizer)(target, logfile=None)
     optimizer.attach(_watch(atoms, atoms.get_volume(), settings, lambda: optimizer.nsteps), interval=1)
     stopped = ""
     for _ in range(3):  # the filter's criterion can be met with the stress target still missed: tighten

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from monty.json import MSONable
-from pymatgen.analysis.reaction_calculator import BalancedReaction, ReactionError
 from pymatgen.core import Composition
 
 from screening.energy.phase_results import PhaseResult
@@ -14,11 +14,16 @@ from screening.thermo.corrections import CorrectionScheme
 from screening.thermo.phase_set import PhaseSet
 from screening.units import EV_TO_KJ_PER_MOL
 
+if TYPE_CHECKING:  # pymatgen's reaction module pulls structure matching and scipy.optimize: only when parsing
+    from pymatgen.analysis.reaction_calculator import BalancedReaction
+
 H2 = Composition("H2")
 
 
 def parse_reaction(text: str) -> BalancedReaction:
     """A balanced reaction from text such as '2 LiBH4 + MgH2 -> 2 LiH + MgB2 + 4 H2'."""
+    from pymatgen.analysis.reaction_calculator import BalancedReaction, ReactionError
+
     try:
         return BalancedReaction.from_str(text.replace("→", "->"))
     except (ReactionError, ValueError, IndexError) as exc:

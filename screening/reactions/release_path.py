@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from monty.json import MSONable
-from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition, Element
 from scipy.constants import Avogadro
 
@@ -28,6 +28,9 @@ from screening.thermo.h2_gas import H2_H298_MINUS_H0_KJ_PER_MOL
 from screening.thermo.phase_set import STANDARD_TEMPERATURE_K, PhaseSet, vibrational_enthalpy_ev
 from screening.thermo.release import ReleaseThermodynamics, solid_vibrational_change
 from screening.units import CUBIC_ANGSTROM_TO_M3, EV_TO_KJ_PER_MOL, GRAM_TO_KG
+
+if TYPE_CHECKING:
+    from pymatgen.analysis.phase_diagram import PhaseDiagram
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +118,7 @@ class ReleasePath(MSONable):
 def phase_diagram(phase_set: PhaseSet, corrections: CorrectionScheme | None) -> PhaseDiagram:
     """Phase diagram of corrected formation enthalpies; each entry carries its phase result as `attribute`. Solid
     H2 exists below 14 K only, so the gas is hydrogen's reference and product, and a solid H2 phase is left out."""
+    from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram  # 1 s of import: not for reading results
     entries = [
         PDEntry(result.composition, corrected_formation_enthalpy_ev(result, phase_set, corrections), result.name,
                 attribute=result)

@@ -15,11 +15,11 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from statistics import NormalDist
 from typing import TYPE_CHECKING, ClassVar
 
 from monty.json import MSONable
 from scipy.constants import zero_Celsius
-from scipy.stats import norm
 
 from screening.errors import ConfigError
 from screening.reactions.result import ReactionFlag
@@ -344,7 +344,7 @@ class RankingCriteria(MSONable):
             return 0.0
         if not sigma_t_1bar_k or not math.isfinite(sigma_t_1bar_k):
             return 1.0 if self.window_distance_k(t_1bar_k) == 0.0 else 0.0
-        dist = norm(loc=t_1bar_k, scale=abs(sigma_t_1bar_k))
+        dist = NormalDist(mu=t_1bar_k, sigma=abs(sigma_t_1bar_k))
         return float(dist.cdf(self.t_max_k) - dist.cdf(self.t_min_k))
 
     def reasons_filtered(self, candidate: RankedCandidate) -> list[str]:

@@ -11,7 +11,6 @@ from typing import ClassVar
 
 import numpy as np
 from monty.json import MSONable
-from pymatgen.analysis.phase_diagram import GrandPotentialPhaseDiagram
 from pymatgen.core import Composition, Element
 
 from screening.errors import ConfigError, HydrideScreenError
@@ -59,6 +58,8 @@ def candidate_ratios(
         Composition({e: n for e, n in c.items() if e != hydrogen}) for c in (host_c, additive_c)
     )
     if len(host_open) and len(additive_open):
+        from pymatgen.analysis.phase_diagram import GrandPotentialPhaseDiagram
+
         for mu in SEARCH_MU_H_EV:
             grand = GrandPotentialPhaseDiagram(pd.all_entries, {hydrogen: float(mu)})
             for critical in grand.get_critical_compositions(host_open, additive_open):

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from scipy.constants import kilo
-from scipy.interpolate import CubicHermiteSpline
 
 from screening.errors import ConfigError, TemperatureOutOfRangeError
 from screening.units import R_KJ_PER_MOL_K
@@ -88,8 +88,16 @@ H2_T_MIN_K = H2_JANAF_LOW_T_ROWS[0][0]
 H2_T_MAX_K = H2_SHOMATE_RANGES[-1].t_max_k
 
 _LOW_T = np.array(H2_JANAF_LOW_T_ROWS)
-_LOW_T_ENTHALPY_KJ_PER_MOL = CubicHermiteSpline(_LOW_T[:, 0], _LOW_T[:, 3], _LOW_T[:, 1] / kilo)
-_LOW_T_ENTROPY_J_PER_MOL_K = CubicHermiteSpline(_LOW_T[:, 0], _LOW_T[:, 2], _LOW_T[:, 1] / _LOW_T[:, 0])
+
+
+@cache
+def _low_t_splines() -> tuple:
+    """Hermite splines through the JANAF rows below the Shomate range: H - H(298) in kJ/mol (slope Cp) and S in
+    J/mol/K (slope Cp/T). Built on first use: scipy.interpolate costs 0.4 s of import, which reading results skips."""
+    from scipy.interpolate import CubicHermiteSpline
+
+    t_k, cp, s, h = _LOW_T[:, 0], _LOW_T[:, 1], _LOW_T[:, 2], _LOW_T[:, 3]
+    return CubicHermiteSpline(t_k, h, cp / kilo), CubicHermiteSpline(t_k, s, cp / t_k)
 
 
 def check_temperature(t_k: float, t_min_k: float = H2_T_MIN_K, t_max_k: float = H2_T_MAX_K, what: str = "") -> None:
@@ -113,7 +121,7 @@ def h2_heat_capacity_j_per_mol_k(t_k: float) -> float:
     the derivative of the JANAF-based enthalpy interpolant below)."""
     check_temperature(t_k, what="H2 gas")
     if t_k < T_REFERENCE_K:
-        return float(_LOW_T_ENTHALPY_KJ_PER_MOL(t_k, 1)) * kilo
+        return float(_low_t_splines()[0](t_k, 1)) * kilo
     return _shomate_range(t_k).heat_capacity_j_per_mol_k(t_k)
 
 
@@ -121,7 +129,7 @@ def h2_enthalpy_kj_per_mol(t_k: float) -> float:
     """H(T) - H(298.15 K) of H2 ideal gas in kJ/mol, valid 100-6000 K (negative below 298.15 K)."""
     check_temperature(t_k, what="H2 gas")
     if t_k < T_REFERENCE_K:
-        return float(_LOW_T_ENTHALPY_KJ_PER_MOL(t_k))
+        return float(_low_t_splines()[0](t_k))
     return _shomate_range(t_k).enthalpy_kj_per_mol(t_k)
 
 
@@ -129,7 +137,7 @@ def h2_entropy_j_per_mol_k(t_k: float) -> float:
     """Absolute (third-law) entropy S(T) of H2 ideal gas at 1 bar in J/(mol K), valid 100-6000 K."""
     check_temperature(t_k, what="H2 gas")
     if t_k < T_REFERENCE_K:
-        return float(_LOW_T_ENTROPY_J_PER_MOL_K(t_k))
+        return float(_low_t_splines()[1](t_k))
     return _shomate_range(t_k).entropy_j_per_mol_k(t_k)
 
 

@@ -14,12 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 from monty.json import MSONable
 from scipy.constants import kilo, zero_Celsius
-from scipy.interpolate import BSpline, make_interp_spline
-from scipy.optimize import brentq
 
 from screening.errors import ConfigError
 from screening.thermo.h2_gas import (
@@ -30,6 +29,9 @@ from screening.thermo.h2_gas import (
     h2_gibbs_energy_from_0k_kj_per_mol,
 )
 from screening.units import R_KJ_PER_MOL_K
+
+if TYPE_CHECKING:
+    from scipy.interpolate import BSpline
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +150,8 @@ class ReleaseThermodynamics(MSONable):
 
     @cached_property
     def _solid_spline(self) -> BSpline:
+        from scipy.interpolate import make_interp_spline  # 0.4 s of import: when evaluated, not when read
+
         table = np.array(self.solid_vibrational_free_energy_change_kj_per_mol_h2)
         return make_interp_spline(table[:, 0], table[:, 1], k=min(3, len(table) - 1))
 
@@ -217,6 +221,8 @@ class ReleaseThermodynamics(MSONable):
         if dg[first] == 0:
             root = float(grid[first])
         else:
+            from scipy.optimize import brentq
+
             root = float(brentq(self.dg_kj_per_mol_h2, grid[first - 1], grid[first], xtol=1e-9, rtol=1e-12))
         if np.any(dg[first:] > 0):
             logger.warning(
