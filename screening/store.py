@@ -208,6 +208,11 @@ class ResultsStore:
             raise UnknownPhaseError(f"run {records[0].run_id} is listed but its results are not in {self.where}")
         return _decoded(document)
 
+    def run_with_inputs(self, inputs_hash: str) -> ScreenRun | None:
+        """The newest stored run whose inputs (config, code, data, energy source) hash to `inputs_hash`, or None."""
+        same = [r for r in self.records() if inputs_hash and r.inputs_hash == inputs_hash]
+        return self.load(same[0].run_id) if same else None
+
     def unfinished_runs(self, location: StoreLocation) -> list[UnfinishedRun]:
         """Runs with job documents (or results) but no run record, oldest activity first."""
         finished = {r.run_id for r in self.records()}

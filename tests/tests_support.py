@@ -95,3 +95,11 @@ class NiHydrideCrashEMT(EMT):
         if {"Ni", "H"} <= symbols:
             raise CalculatorCrash("EMT crashed on a Ni-H cell")
         super().calculate(atoms, properties, system_changes)
+
+
+# The command line in-process, printing at exit (to stderr) every module it imported: which heavy packages a
+# command loads is part of its contract.
+CLI_LISTING_MODULES = (
+    "import sys\nfrom workflows.cli import app\n"
+    "try:\n    app()\nfinally:\n    print(sorted(sys.modules), file=sys.stderr)"
+)

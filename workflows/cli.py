@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -42,9 +42,7 @@ from screening.store import ResultsStore, StoreLocation
 from structures.library import default_library
 from structures.phase import Phase
 from workflows.config import DEFAULT_SCREEN, ScreenConfig
-
-if TYPE_CHECKING:
-    from workflows.run import RunSummary
+from workflows.run_summary import RunSummary
 
 RUN_ID = re.compile(r"[0-9A-Za-z_-]+")  # run ids become folder names: no separators, no dots
 EXIT_BAD_INPUT = 2
@@ -504,6 +502,17 @@ def _run_with_progress(config: ScreenConfig) -> RunSummary:
         return run_screen_locally(config, advance)
 
 
+def _stored_run_with_inputs(config: ScreenConfig) -> RunSummary | None:
+    """The stored run of the same inputs as a run summary that computed nothing, or None."""
+    location = config.store
+    if location.is_embedded and not location.directory.exists():
+        return None
+    started = time.perf_counter()
+    with ResultsStore.at(location) as results:
+        found = results.run_with_inputs(config.inputs_hash)
+    return None if found is None else RunSummary(found, 0, 0, time.perf_counter() - started, reused=True)
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -514,12 +523,17 @@ def run(
     store: StoreOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run record as JSON.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit with 3 when any phase or pair failed.")] = False,
+    rerun: Annotated[
+        bool, typer.Option("--rerun", help="Run even when a stored run has the same inputs (reused otherwise).")
+    ] = False,
 ) -> None:
-    """Run a screen on this machine: compute what is new, rank, store. One summary line on stdout."""
+    """Run a screen on this machine: compute what is new, rank, store. One summary line on stdout. A stored run
+    with the same config, code, data and energy source is reported instead of running again (--rerun runs)."""
     config = load_config(screen, store)
+    reused = None if rerun else _stored_run_with_inputs(config)
     signal.signal(signal.SIGTERM, _interrupt)  # a scheduler's kill: finish as Ctrl-C does, with exit code 1
     try:
-        summary = _run_with_progress(config)
+        summary = reused or _run_with_progress(config)
     except (ConfigError, MaterialsProjectError):  # raised before anything is written: bad input
         raise
     except HydrideScreenError as error:
@@ -530,7 +544,8 @@ def run(
         raise typer.Exit(code=EXIT_NOT_FINISHED) from None
     if as_json:
         record = {k: v for k, v in summary.run.record().as_dict().items() if not k.startswith("@")}
-        typer.echo(json.dumps(record | {"calculations_computed": summary.calculations_computed}))
+        counts = {"calculations_computed": summary.calculations_computed, "reused": summary.reused}
+        typer.echo(json.dumps(record | counts))
     else:
         typer.echo(summary.line())
     for what, reason in summary.run.failed.items():

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import MISSING, asdict, fields, is_dataclass
 from dataclasses import Field as Field_
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -43,6 +44,22 @@ from structures.materials_project import MaterialsProjectStructures
 
 SCREENS_DIR = Path(__file__).parent / "screens"
 DEFAULT_SCREEN = SCREENS_DIR / "mgh2_additives.toml"
+PACKAGES_ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("structures", "screening", "workflows")
+PACKAGE_FILES = ("*.py", "*.toml", "*.csv", "*.json", "*.json.gz")  # code and shipped data
+
+
+@cache
+def package_fingerprint() -> str:
+    """A hash of the code and data files of the installed packages (about 100 files, a few ms): unlike the
+    version number, it changes with every edit of an editable install."""
+    digest = hashlib.sha256()
+    for package in PACKAGES:
+        paths = sorted({path for pattern in PACKAGE_FILES for path in (PACKAGES_ROOT / package).rglob(pattern)})
+        for path in paths:
+            digest.update(str(path.relative_to(PACKAGES_ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 class ScreenKind(StrEnum):
@@ -297,6 +314,14 @@ class ScreenConfig:
     def config_hash(self) -> str:
         """A hash of the config's content (key order and formatting do not matter)."""
         return hashlib.sha256(json.dumps(self.tables, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    @property
+    def inputs_hash(self) -> str:
+        """A hash of everything a run's results depend on: the config, the energy source (model and version), and
+        the code and data files of the installed packages (an edited structure or formula changes it). Two runs
+        with equal hashes give the same results, so a stored one is reused instead of run again."""
+        parts = [self.config_hash, self.source.id, package_fingerprint()]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
     def with_store(self, location: StoreLocation) -> ScreenConfig:
         """The same screen writing to another store (e.g. `--store` on the command line)."""

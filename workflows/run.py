@@ -6,15 +6,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from jobflow import Flow, run_locally
-from monty.json import MSONable
 
 from screening.errors import HydrideScreenError
-from screening.screen.documents import RunProvenance, ScreenRun
+from screening.screen.documents import RunProvenance
 from workflows.config import ScreenConfig
 from workflows.phase_makers import calculation_cache
+from workflows.run_summary import RunSummary
 from workflows.screening_maker import ScreeningMaker
 from workflows.stores import job_store, results_store_of
 
@@ -26,7 +25,9 @@ ProgressCallback = Callable[[int, int, str], None]
 
 def provenance_of(config: ScreenConfig) -> RunProvenance:
     """The provenance of a new run of a screen config (a MongoDB password in it is not kept)."""
-    return RunProvenance.new(config.plan, config.source.id, config.name, config.shown_tables, config.config_hash)
+    return RunProvenance.new(
+        config.plan, config.source.id, config.name, config.shown_tables, config.config_hash, config.inputs_hash
+    )
 
 
 def screening_flow(config: ScreenConfig, provenance: RunProvenance | None = None) -> Flow:
@@ -37,28 +38,6 @@ def screening_flow(config: ScreenConfig, provenance: RunProvenance | None = None
     )
     flow.update_metadata({"run_id": provenance.run_id})  # finds a run's jobs in a shared jobs collection (prune)
     return flow
-
-
-@dataclass
-class RunSummary(MSONable):
-    """What a local run did: the stored run, how many calculations it had to compute (the rest came
-    from the cache), how many jobs it ran, and how long it took."""
-
-    run: ScreenRun
-    calculations_computed: int
-    jobs: int
-    wall_s: float
-
-    def line(self) -> str:
-        """One line for logs and cron mail."""
-        run, provenance = self.run, self.run.provenance
-        found = f"{len(run.ranked.candidates)} candidates" if run.ranked else f"{len(run.anodes)} anodes"
-        failed = f", {len(run.failed)} failed" if run.failed else ""
-        return (
-            f"run {provenance.run_id} ({provenance.screen_name}): {found}{failed}; {provenance.phases_total} phases, "
-            f"{self.calculations_computed} new calculations (the rest from the cache); "
-            f"{self.jobs} jobs in {self.wall_s:.0f} s"
-        )
 
 
 class _JobProgress(logging.Handler):

@@ -119,6 +119,7 @@ def phase_diagram(phase_set: PhaseSet, corrections: CorrectionScheme | None) -> 
     """Phase diagram of corrected formation enthalpies; each entry carries its phase result as `attribute`. Solid
     H2 exists below 14 K only, so the gas is hydrogen's reference and product, and a solid H2 phase is left out."""
     from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram  # 1 s of import: not for reading results
+
     entries = [
         PDEntry(result.composition, corrected_formation_enthalpy_ev(result, phase_set, corrections), result.name,
                 attribute=result)

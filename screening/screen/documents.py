@@ -73,6 +73,7 @@ class RunProvenance(MSONable):
     hosts: list[str]
     additives: list[str]
     phases_total: int = 0
+    inputs_hash: str = ""  # config, code, data and energy source together: equal hashes, equal results
 
     @classmethod
     def new(
@@ -82,6 +83,7 @@ class RunProvenance(MSONable):
         screen_name: str = "screen",
         config: dict[str, Any] | None = None,
         config_hash: str = "",
+        inputs_hash: str = "",
     ) -> RunProvenance:
         """The provenance of a new run of `screen` (a hydrogen-storage or anode screen), stamped now."""
         return cls(
@@ -95,6 +97,7 @@ class RunProvenance(MSONable):
             started_utc=utc_now(),
             hosts=list(screen.hosts),
             additives=list(screen.additives),
+            inputs_hash=inputs_hash,
         )
 
 
@@ -116,6 +119,7 @@ class RunRecord(MSONable):
     phases_total: int
     n_candidates: int
     n_failed: int
+    inputs_hash: str = ""
 
 
 def utc_now() -> str:
@@ -157,6 +161,7 @@ class ScreenRun(MSONable):
             phases_total=p.phases_total,
             n_candidates=len(self.ranked.candidates) if self.ranked else len(self.anodes),
             n_failed=len(self.failed),
+            inputs_hash=p.inputs_hash,
         )
 
     def candidate(self, text: str) -> RankedCandidate:

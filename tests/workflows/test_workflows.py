@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import MP_API_KEY, TESTS_DIR
 from monty.json import MontyDecoder
-from tests_support import CountingEMT
+from tests_support import CLI_LISTING_MODULES, CountingEMT
 
 from screening.energy.cache import ResultCache
 from screening.energy.relax import RelaxSettings
@@ -26,7 +26,8 @@ from screening.store import ResultsStore, StoreLocation
 from screening.thermo.model import EnergyModel
 from screening.units import EV_TO_KJ_PER_MOL
 from structures.materials_project import MaterialsProjectStructures
-from workflows.config import ScreenConfig
+from workflows import config as config_module
+from workflows.config import ScreenConfig, package_fingerprint
 from workflows.phase_makers import PhononMaker, RelaxMaker
 from workflows.run import run_screen_locally, screening_flow
 from workflows.screening_maker import ScreeningMaker
@@ -97,6 +98,46 @@ def test_rerunning_a_screen_computes_nothing(first_run):
     assert CountingEMT.calls == 0
     assert second.calculations_computed == 0
     assert second.run.ranked.candidates == first.run.ranked.candidates
+
+
+def test_run_of_unchanged_inputs_reports_the_stored_run_without_loading_jobflow_or_the_model(first_run, tmp_path):
+    config, first, _ = first_run
+    screen = write_screen(tmp_path / "same.toml", config.tables)
+    command = [sys.executable, "-c", CLI_LISTING_MODULES, "run", "--json", str(screen)]
+    again = subprocess.run(command, capture_output=True, text=True, env=os.environ | {"PYTHONPATH": str(TESTS_DIR)})
+    assert again.returncode == 0, again.stderr
+    reported = json.loads(again.stdout)
+    assert reported["run_id"] == first.run.run_id and reported["reused"] is True
+    assert reported["calculations_computed"] == 0 and reported["inputs_hash"] == config.inputs_hash
+    assert "'jobflow'" not in again.stderr and "'torch'" not in again.stderr
+    forced = json.loads(cli("run", "--json", "--rerun", str(screen)).stdout)
+    assert forced["run_id"] != first.run.run_id and forced["reused"] is False
+    text = cli("run", str(screen)).stdout  # the newest run of these inputs is the one reported
+    assert text.startswith(f"run {forced['run_id']} (alh3-emt): 1 candidates") and "unchanged" in text
+
+
+def test_inputs_hash_follows_config_and_energy_source(tmp_path):
+    base = ScreenConfig(emt_screen(tmp_path / "store", ["Ni"]))
+    assert base.inputs_hash == ScreenConfig(emt_screen(tmp_path / "store", ["Ni"])).inputs_hash
+    assert base.inputs_hash != ScreenConfig(emt_screen(tmp_path / "store", ["Cu"])).inputs_hash
+    assert base.inputs_hash != ScreenConfig(emt_screen(tmp_path / "store", ["Ni"], source="emt")).inputs_hash
+
+
+def test_package_fingerprint_changes_with_any_edit_of_code_or_data(tmp_path, monkeypatch):
+    for package in config_module.PACKAGES:
+        (tmp_path / package / "data").mkdir(parents=True)
+        (tmp_path / package / "module.py").write_text("X = 1\n")
+    data = tmp_path / "structures" / "data" / "elements.toml"
+    data.write_text('[[phase]]\nname = "Mg"\n')
+    monkeypatch.setattr(config_module, "PACKAGES_ROOT", tmp_path)
+    fingerprints = []
+    for edit in (lambda: None, lambda: data.write_text('[[phase]]\nname = "Mg2"\n'),
+                 lambda: (tmp_path / "screening" / "module.py").write_text("X = 2\n")):  # fmt: skip
+        edit()
+        package_fingerprint.cache_clear()
+        fingerprints.append(package_fingerprint())
+    package_fingerprint.cache_clear()
+    assert len(set(fingerprints)) == 3
 
 
 @pytest.mark.usefixtures("first_run")
