@@ -16,12 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
-from maggma.core import Store
-from maggma.stores import MongoStore, MontyStore
 from monty.json import MontyDecoder, MSONable
 from montydb import MontyClient
 from pymongo import MongoClient
@@ -29,6 +27,9 @@ from pymongo.errors import PyMongoError
 
 from screening.errors import ConfigError, UnknownPhaseError
 from screening.screen.documents import RunRecord, ScreenRun
+
+if TYPE_CHECKING:
+    from maggma.core import Store
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +105,8 @@ class StoreLocation(MSONable):
 
     def collection(self, name: str) -> Store:
         """A maggma store for one collection of this location (not yet connected)."""
+        from maggma.stores import MongoStore, MontyStore  # with its cloud back-ends, 0.3 s: not for queries
+
         if self.is_embedded:
             return MontyStore(name, database_path=str(self.directory), database_name=self.database, storage="sqlite")
         return MongoStore.from_uri(
@@ -140,11 +143,48 @@ class UnfinishedRun(MSONable):
     last_activity_utc: str
 
 
+class CollectionReader:
+    """One collection of a store location read with its driver (montydb or pymongo), which maggma's stores wrap:
+    the part of a maggma Store that queries use (connect, query, query_one, close), so that a query does not
+    import maggma and its cloud back-ends (0.3 s of a command that should answer in under a second)."""
+
+    def __init__(self, location: StoreLocation, name: str) -> None:
+        self.location, self.name = location, name
+        self._client: Any = None
+
+    def connect(self) -> None:
+        """Open the client (montydb reads the repository's own storage configuration)."""
+        location = self.location
+        if location.is_embedded:
+            self._client = MontyClient(str(location.directory))
+        else:
+            self._client = MongoClient(location.uri, serverSelectionTimeoutMS=MONGO_TIMEOUT_MS)
+
+    def _collection(self) -> Any:
+        return self._client[self.location.database][self.name]
+
+    def query(self, criteria: dict | None = None, properties: list[str] | None = None) -> Iterator[dict[str, Any]]:
+        """Documents matching `criteria`, with only `properties` (all when None)."""
+        projection = dict.fromkeys(properties, 1) if properties else None
+        yield from self._collection().find(criteria or {}, projection)
+
+    def query_one(self, criteria: dict | None = None, properties: list[str] | None = None) -> dict[str, Any] | None:
+        """The first document matching `criteria`, or None."""
+        return next(self.query(criteria, properties), None)
+
+    def close(self) -> None:
+        """Close the client."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
 class ResultsStore:
     """Finished runs: list, load the newest (of a host), save one made without jobflow. Built on two maggma
-    stores, `runs` (one small record per run) and `results` (one document per run with everything it found)."""
+    stores, `runs` (one small record per run) and `results` (one document per run with everything it found);
+    `reader` opens the same two collections for queries only, without maggma."""
 
-    def __init__(self, runs: Store, results: Store, where: str = "") -> None:
+    def __init__(self, runs: Store | CollectionReader, results: Store | CollectionReader, where: str = "") -> None:
         self.runs = runs
         self.results = results
         self.where = where
@@ -155,9 +195,15 @@ class ResultsStore:
         create a store, so a mistyped path is an error, not an empty history; `create` makes it for `save`."""
         if create:
             location.prepare()
-        if location.is_embedded and not location.directory.exists():
-            raise ConfigError(f"no store at {location.directory} (a run creates it; check --store or [store] path)")
+        _require_existing(location)
         return cls(location.collection(RUNS), location.collection(RESULTS), location.describe())
+
+    @classmethod
+    def reader(cls, location: StoreLocation) -> ResultsStore:
+        """The results store of a location for queries (list and load; no writes): the collections are read with
+        their drivers directly. Like `at`, a missing embedded store is an error."""
+        _require_existing(location)
+        return cls(CollectionReader(location, RUNS), CollectionReader(location, RESULTS), location.describe())
 
     def __enter__(self) -> ResultsStore:
         with self._faults("open"):
@@ -255,6 +301,12 @@ class ResultsStore:
                 jobs.remove_docs({"metadata.run_id": run.run_id})
                 jobs.close()
             self.results.remove_docs({"data.provenance.run_id": run.run_id})
+
+
+def _require_existing(location: StoreLocation) -> None:
+    """Queries never create a store: a mistyped path is an error, not an empty history."""
+    if location.is_embedded and not location.directory.exists():
+        raise ConfigError(f"no store at {location.directory} (a run creates it; check --store or [store] path)")
 
 
 def blob_document(document: MSONable) -> dict[str, Any]:

@@ -219,7 +219,7 @@ def store_location(store: str | None) -> StoreLocation:
 
 def load_run(store: str | None, run_id: str | None, host: str | None = None) -> ScreenRun:
     """A stored run (the newest one, of `host` when given, unless a run id is given)."""
-    with ResultsStore.at(store_location(store)) as results:
+    with ResultsStore.reader(store_location(store)) as results:
         return results.load(run_id, host)
 
 
@@ -372,7 +372,7 @@ def runs(
     store: StoreOption = None,
 ) -> None:
     """The history of finished runs, newest first."""
-    with ResultsStore.at(store_location(store)) as results:
+    with ResultsStore.reader(store_location(store)) as results:
         records = results.records(host)
     if as_json:
         rows = [{k: v for k, v in r.as_dict().items() if not k.startswith("@")} for r in records]
@@ -508,7 +508,7 @@ def _stored_run_with_inputs(config: ScreenConfig) -> RunSummary | None:
     if location.is_embedded and not location.directory.exists():
         return None
     started = time.perf_counter()
-    with ResultsStore.at(location) as results:
+    with ResultsStore.reader(location) as results:
         found = results.run_with_inputs(config.inputs_hash)
     return None if found is None else RunSummary(found, 0, 0, time.perf_counter() - started, reused=True)
 

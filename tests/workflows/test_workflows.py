@@ -109,7 +109,7 @@ def test_run_of_unchanged_inputs_reports_the_stored_run_without_loading_jobflow_
     reported = json.loads(again.stdout)
     assert reported["run_id"] == first.run.run_id and reported["reused"] is True
     assert reported["calculations_computed"] == 0 and reported["inputs_hash"] == config.inputs_hash
-    assert "'jobflow'" not in again.stderr and "'torch'" not in again.stderr
+    assert not {"'jobflow'", "'torch'", "'maggma'"} & set(again.stderr.strip().splitlines()[-1].strip("[]").split(", "))
     forced = json.loads(cli("run", "--json", "--rerun", str(screen)).stdout)
     assert forced["run_id"] != first.run.run_id and forced["reused"] is False
     text = cli("run", str(screen)).stdout  # the newest run of these inputs is the one reported
@@ -274,6 +274,18 @@ def test_show_runs_and_export_read_the_stored_run_in_new_processes(first_run, tm
     exported = cli("export", "--format", "csv", "--store", store)
     header, *rows = exported.stdout.strip().splitlines()
     assert "dh_kj_per_mol_h2" in header and "run_id" in header and len(rows) == len(summary.run.reactions)
+
+
+def test_queries_import_neither_maggma_nor_jobflow_nor_the_model(first_run, tmp_path):
+    _, summary, _ = first_run
+    best = summary.run.ranked.candidates[0]
+    for query in (["runs"], ["top"], ["show", f"{best.host} + {best.additive}"]):
+        command = [sys.executable, "-c", CLI_LISTING_MODULES, *query, "--store", str(tmp_path / "store")]
+        result = subprocess.run(command, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        assert summary.run.run_id in result.stdout
+        imported = result.stderr.strip().splitlines()[-1]
+        assert not {"'maggma'", "'jobflow'", "'torch'", "'phonopy'"} & set(imported.strip("[]").split(", ")), query
 
 
 def test_query_of_a_missing_store_is_one_clear_line_and_creates_none(tmp_path):
