@@ -510,19 +510,6 @@ def _ligands_clear(structure: Structure, ligands: Sequence[int], centres: frozen
         if len(nearest) > 1 and (nearest[1] < 1.5 or nearest[1] < nearest[0] + 0.1):
             return False
     return True
-    others = [j for j, site in enumerate(structure) if site.specie.symbol != "H"]
-    distances = structure.distance_matrix
-    for i in hydrogens:
-        to_h = np.delete(distances[i, hydrogens], hydrogens.index(i))
-        if len(to_h) and to_h.min() < 1.45:
-            return False
-        order = np.argsort(distances[i, others])
-        nearest = distances[i, others][order]
-        if structure[others[order[0]]].specie.symbol not in centres or nearest[0] > 1.8:
-            return False
-        if len(nearest) > 1 and (nearest[1] < 1.5 or nearest[1] < nearest[0] + 0.1):
-            return False
-    return True
 
 
 # ---------------------------------------------------------------------------------------------- the search
