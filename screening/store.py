@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
 from monty.json import MontyDecoder, MSONable
-from montydb import MontyClient
+from montydb import MontyClient, set_storage
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 RUNS = "runs"
 RESULTS = "results"
 JOBS = "jobs"
+# The embedded store: montydb on sqlite files, documents encoded with pymongo's BSON (maggma's MontyStore defaults)
+MONTY_STORAGE = "sqlite"
+MONTY_STORAGE_KWARGS = {"use_bson": True, "mongo_version": "4.0"}
 MONGO_TIMEOUT_MS = 5000  # an unreachable MongoDB is an error after 5 s, not pymongo's default 30 s
 # What a store that cannot be used raises: a montydb sqlite file that is not a database, a file system that
 # refuses, a MongoDB that cannot be reached or refuses the database name.
@@ -108,7 +111,13 @@ class StoreLocation(MSONable):
         from maggma.stores import MongoStore, MontyStore  # with its cloud back-ends, 0.3 s: not for queries
 
         if self.is_embedded:
-            return MontyStore(name, database_path=str(self.directory), database_name=self.database, storage="sqlite")
+            return MontyStore(
+                name,
+                database_path=str(self.directory),
+                database_name=self.database,
+                storage=MONTY_STORAGE,
+                storage_kwargs=MONTY_STORAGE_KWARGS,
+            )
         return MongoStore.from_uri(
             self.uri,
             collection_name=name,
@@ -153,9 +162,10 @@ class CollectionReader:
         self._client: Any = None
 
     def connect(self) -> None:
-        """Open the client (montydb reads the repository's own storage configuration)."""
+        """Open the client, on the embedded store with the storage settings its writer uses (as maggma does)."""
         location = self.location
         if location.is_embedded:
+            set_storage(str(location.directory), storage=MONTY_STORAGE, **MONTY_STORAGE_KWARGS)
             self._client = MontyClient(str(location.directory))
         else:
             self._client = MongoClient(location.uri, serverSelectionTimeoutMS=MONGO_TIMEOUT_MS)

@@ -237,10 +237,10 @@ def test_a_screen_whose_every_phase_fails_is_stored_with_its_failures(tmp_path):
     plain = cli("run", str(screen), "--store", str(store))
     assert plain.returncode == 0, plain.stderr
     assert "failed: AlH3 + Ni: " in plain.stderr and "did not converge in 1 steps" in plain.stderr
-    strict = cli("run", "--strict", str(screen), "--store", str(store))
-    assert strict.returncode == 3
+    strict = cli("run", "--strict", str(screen), "--store", str(store))  # the same inputs: the stored run, reused
+    assert strict.returncode == 3 and "unchanged" in strict.stdout and "failed: AlH3 + Ni: " in strict.stderr
     with ResultsStore.at(StoreLocation(str(store))) as results:
-        assert len(results.records()) == 2 and "AlH3 + Ni" in results.load().failed
+        assert len(results.records()) == 1 and "AlH3 + Ni" in results.load().failed
 
 
 @pytest.mark.slow
