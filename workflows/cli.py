@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -41,8 +41,10 @@ from screening.screen.ranking import RankedCandidate
 from screening.store import ResultsStore, StoreLocation
 from structures.library import default_library
 from structures.phase import Phase
-from workflows.config import DEFAULT_SCREEN, ScreenConfig
 from workflows.run_summary import RunSummary
+
+if TYPE_CHECKING:
+    from workflows.config import ScreenConfig
 
 RUN_ID = re.compile(r"[0-9A-Za-z_-]+")  # run ids become folder names: no separators, no dots
 EXIT_BAD_INPUT = 2
@@ -477,6 +479,8 @@ def prune(
 
 def load_config(screen: Path | None, store: str | None) -> ScreenConfig:
     """The screen file (default: the embedded default screen) with the store from --store if given."""
+    from workflows.config import DEFAULT_SCREEN, ScreenConfig  # pydantic and the screen plans: not for queries
+
     config = ScreenConfig.from_file(screen or DEFAULT_SCREEN)
     return config.with_store(store_location(store)) if store else config
 
