@@ -7,8 +7,8 @@ analysis) to a worker with resources, from the project's `metadata.hydride_scree
 job store as job outputs (additional stores `runs` and `results`), where `top`, `show`, `runs`, `export` and
 `report` read them with `--store mongodb://...`.
 
-A screen is identified by its config hash, the code version and the energy source: a screen whose run is stored,
-or whose flow is still in the queue, is not submitted again."""
+A screen is identified by its inputs hash (config, energy source, code and data files, as `run` reuses runs by):
+a screen whose run is stored, or whose flow is still in the queue, is not submitted again."""
 
 from __future__ import annotations
 
@@ -51,8 +51,10 @@ def job_kind(job: Job) -> JobKind:
 
 
 def screen_identity(config: ScreenConfig) -> dict[str, str]:
-    """What makes two submissions the same screen."""
+    """What makes two submissions the same screen: the inputs hash that `run` reuses stored runs by (config,
+    energy source, code and data files), with the readable parts beside it in the flow's metadata."""
     return {
+        "inputs_hash": config.inputs_hash,
         "config_hash": config.config_hash,
         "code_version": version("hydride-screen"),
         "energy_source_id": config.source.id,

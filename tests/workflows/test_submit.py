@@ -318,7 +318,7 @@ def test_the_submitted_flow_groups_phases_and_routes_each_kind_with_its_resource
             assert config_["resources"]["time"] == "00:20:00" and config_["worker"] == "cluster"
         else:
             assert config_["worker"] == "login"
-    assert flow.metadata["hydride_screen"]["config_hash"] == config.config_hash
+    assert flow.metadata["hydride_screen"]["inputs_hash"] == config.inputs_hash
 
 
 def test_the_documented_project_file_is_a_valid_project_with_valid_settings():
