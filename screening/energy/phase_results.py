@@ -38,6 +38,7 @@ class PhaseResult(MSONable):
     source: str = ""
     flags: list[str] = field(default_factory=list)
     generated: bool = False  # built from a prototype by substitution: the compound may not exist
+    computed_structure: bool = False  # found by the structure search or built as a model: not a measured structure
 
     @property
     def composition(self) -> Composition:
@@ -118,6 +119,7 @@ def phase_result_from_relaxation(phase: Phase, relaxation: RelaxationResult) -> 
         is_molecule=phase.is_molecule,
         source=phase.source,
         generated="generated" in phase.tags,
+        computed_structure=bool({"searched", "model"} & set(phase.tags)),
     )
 
 

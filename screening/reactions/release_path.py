@@ -317,6 +317,8 @@ def _step_result(
         flags.append(ReactionFlag.HYPOTHETICAL_PRODUCT.value)
     if enthalpy.uncalibrated_terms:
         flags.append(ReactionFlag.UNCALIBRATED_CHEMISTRY.value)
+    if any(r.computed_structure for n, r in changes if n != 0):
+        flags.append(ReactionFlag.COMPUTED_STRUCTURE.value)
     h2_mass_g = n_h2 * Composition("H2").weight
     t_eval = one_bar.t_1bar_k if one_bar.found else STANDARD_TEMPERATURE_K
     return ReactionResult(

@@ -33,6 +33,7 @@ class ReactionFlag(StrEnum):
     NO_1_BAR_TEMPERATURE_IN_RANGE = "no_1_bar_temperature_in_range"
     HYPOTHETICAL_PRODUCT = "hypothetical_product"  # a product was generated from a prototype, not observed
     UNCALIBRATED_CHEMISTRY = "uncalibrated_chemistry"  # a correction term of the step has no training data
+    COMPUTED_STRUCTURE = "computed_structure"  # a phase of the step has a searched or model structure, not measured
 
 
 @dataclass

@@ -51,6 +51,8 @@ DEFAULT_FLAG_PENALTIES: dict[str, float] = {
     ReactionFlag.NO_1_BAR_TEMPERATURE_IN_RANGE.value: 0.0,  # already scored as infinite window distance
     ReactionFlag.HYPOTHETICAL_PRODUCT.value: 0.25,  # the step forms a compound nobody has made: model artefact or lead
     ReactionFlag.UNCALIBRATED_CHEMISTRY.value: 0.25,  # no training data behind a correction: sigma is the prior's
+    # a searched or model structure may lie above the real phase's energy by tens of meV/atom (see its note)
+    ReactionFlag.COMPUTED_STRUCTURE.value: 0.1,
 }
 
 

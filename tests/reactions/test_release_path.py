@@ -144,3 +144,26 @@ def test_a_step_forming_a_prototype_generated_phase_is_flagged_hypothetical():
     assert ReactionFlag.HYPOTHETICAL_PRODUCT in first.flags
     alone = release_path(Mixture("MgH2"), phases).first_release
     assert ReactionFlag.HYPOTHETICAL_PRODUCT not in alone.flags
+
+
+def test_a_step_through_a_searched_or_model_structure_says_so_on_either_side():
+    phases = phase_set("H2", "Mg", "Si", "MgH2", "Mg2Si")
+    phases.get("MgH2").computed_structure = True  # a reactant
+    assert ReactionFlag.COMPUTED_STRUCTURE in release_path(Mixture("MgH2", "Si", 0.5), phases).first_release.flags
+    phases.get("MgH2").computed_structure, phases.get("Mg2Si").computed_structure = False, True  # a product
+    assert ReactionFlag.COMPUTED_STRUCTURE in release_path(Mixture("MgH2", "Si", 0.5), phases).first_release.flags
+    assert ReactionFlag.COMPUTED_STRUCTURE not in release_path(Mixture("MgH2"), phases).first_release.flags
+
+
+def test_searched_and_model_library_phases_are_computed_structures_and_measured_ones_are_not():
+    from screening.energy.phase_results import phase_result_from_relaxation
+    from screening.energy.relax import RelaxSettings, relax_phase
+    from screening.energy.sources import EnergySource
+    from structures.library import get_phase
+
+    lennard_jones = EnergySource("ase.calculators.lj:LennardJones")  # any element: a single point is enough here
+    single_point = RelaxSettings(fmax_ev_per_a=1e3, max_stress_gpa=1e6, relax_cell=False)
+    for name, computed in (("Li2NH", True), ("Mg(NH2)2", True), ("LiNH2", False), ("MgH2", False)):
+        phase = get_phase(name)  # searched, model, measured, measured
+        result = phase_result_from_relaxation(phase, relax_phase(phase, lennard_jones, single_point))
+        assert result.computed_structure is computed, name
