@@ -11,7 +11,7 @@ from structures.materials_project import MaterialsProjectStructures
 
 TESTS_DIR = Path(__file__).parent
 RECORDINGS = TESTS_DIR / "data" / "materials_project"
-MP_API_KEY = "0123456789abcdef0123456789abcdef"  # mp-api accepts any 32 characters; the stand-in checks none
+MP_API_KEY = "FAKE-KEY-FOR-TESTS-NOT-ISSUED-00"  # 32 characters, as mp-api requires; the stand-in checks none
 
 
 @pytest.fixture
