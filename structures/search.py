@@ -110,7 +110,11 @@ COMPLEX_UNITS: dict[str, Unit] = {
     "FeH6": Unit("FeH6", "Fe", -4, 2.4, "H", _octahedron(1.56)),
     "CoH5": Unit("CoH5", "Co", -4, 2.4, "H", _square_pyramid(1.55)),
 }
-SIMPLE_ANIONS: dict[str, tuple[int, float]] = {"H": (-1, 1.3), "N": (-3, 1.5), "B": (-3, 1.6)}
+SIMPLE_ANIONS: dict[str, Unit] = {
+    "H": Unit("H", "H", -1, 1.3),
+    "N": Unit("N", "N", -3, 1.5),
+    "B": Unit("B", "B", -3, 1.6),
+}
 CATION_RADII_A: dict[str, float] = {
     "Li": 0.75, "Na": 1.0, "K": 1.4, "Mg": 0.7, "Ca": 1.0, "Sr": 1.2, "Al": 0.55, "Y": 0.9, "Ti": 0.6, "Sc": 0.75,
 }  # fmt: skip
@@ -118,11 +122,8 @@ CATION_RADII_A: dict[str, float] = {
 
 def unit_of(name: str) -> Unit:
     """The unit of a name: a complex anion of COMPLEX_UNITS, H-, N3-, or a metal cation in its usual charge."""
-    if name in COMPLEX_UNITS:
-        return COMPLEX_UNITS[name]
-    if name in SIMPLE_ANIONS:
-        charge, radius = SIMPLE_ANIONS[name]
-        return Unit(name, name, charge, radius)
+    if name in COMPLEX_UNITS or name in SIMPLE_ANIONS:
+        return COMPLEX_UNITS.get(name) or SIMPLE_ANIONS[name]
     if Element.is_valid_symbol(name) and Element(name).is_metal:
         element = Element(name)
         charge = max(element.common_oxidation_states, default=0)

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from screening.errors import ConfigError
+from screening.store import MONGO_TIMEOUT_MS
 
 if TYPE_CHECKING:
     from jobflow_remote.config.base import Project
     from jobflow_remote.jobs.jobcontroller import JobController
 
 METADATA_KEY = "hydride_screen"
-SERVER_TIMEOUT_MS = 5000  # a database that cannot be reached is an error after 5 s, not pymongo's default 30 s
 INSTALL_HINT = "pip install 'hydride-screen[hpc]'"
 
 
@@ -62,7 +62,7 @@ def jobflow_remote_installed() -> None:
 
 
 def _quick_to_fail(spec: Any) -> Any:
-    """A copy of a store specification whose MongoDB stores give up after SERVER_TIMEOUT_MS when the server cannot
+    """A copy of a store specification whose MongoDB stores give up after MONGO_TIMEOUT_MS when the server cannot
     be reached (unless the project sets its own timeout)."""
     if isinstance(spec, list):
         return [_quick_to_fail(item) for item in spec]
@@ -71,7 +71,7 @@ def _quick_to_fail(spec: Any) -> Any:
     spec = {key: _quick_to_fail(value) for key, value in spec.items()}
     if spec.get("type", spec.get("@class")) in ("MongoStore", "MongoURIStore"):
         kwargs = dict(spec.get("mongoclient_kwargs") or {})
-        kwargs.setdefault("serverSelectionTimeoutMS", SERVER_TIMEOUT_MS)
+        kwargs.setdefault("serverSelectionTimeoutMS", MONGO_TIMEOUT_MS)
         spec["mongoclient_kwargs"] = kwargs
     return spec
 
