@@ -16,20 +16,27 @@ from screening.energy.phase_results import PhaseFailure, PhaseResult
 from screening.screen.documents import RunProvenance, RunRecord, ScreenRun
 from screening.screen.run import Screen
 from screening.store import RESULTS, RUNS
+from screening.thermo.corrections import CorrectionForm
 from screening.thermo.model import ComputedPhases, assemble_phases
+from screening.thermo.thermochemistry import ThermochemistryMode
 
 
 @dataclass
 class PhaseSetMaker(Maker):
-    """All computed phases of a run as one phase set, with the energy corrections fitted when asked."""
+    """All computed phases of a run as one phase set, with its thermochemistry: measured formation enthalpies
+    first (unless model-only) and the energy corrections fitted when asked."""
 
     name: str = "phase set"
     with_corrections: bool = True
+    thermochemistry: ThermochemistryMode = ThermochemistryMode.EXPERIMENTAL_FIRST
+    correction_form: CorrectionForm = CorrectionForm.AUTO
 
     @job
     def make(self, outcomes: list[PhaseResult | PhaseFailure], with_phonons: bool) -> ComputedPhases:
         """The phase-set job; `with_phonons` comes from the flow (whether it has a phonon maker)."""
-        return assemble_phases(outcomes, with_phonons, self.with_corrections)
+        return assemble_phases(
+            outcomes, with_phonons, self.with_corrections, self.thermochemistry, self.correction_form
+        )
 
 
 @dataclass

@@ -192,7 +192,7 @@ def anode(
     energy_source.check_elements({el.symbol for el in start.composition} | {"Li"}, f"{start.name} + Li")
     model = EnergyModel(energy_source, with_vibrations=not static, with_corrections=corrections)
     computed = model.compute(anode_phases(start.name, library), library=library)
-    result = conversion_anode(start.formula, computed.phase_set, computed.corrections)
+    result = conversion_anode(start.formula, computed.phase_set, computed.thermochemistry)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=1, default=str))
         return
@@ -342,6 +342,10 @@ def _echo_step(step: ReactionResult) -> None:
     if step.uncalibrated_terms:
         typer.echo(f"    correction terms without training data (sigma from their prior): "
                    f"{', '.join(step.uncalibrated_terms)}")  # fmt: skip
+    if step.energy_origins:
+        typer.echo(f"    measured formation enthalpies: {', '.join(step.experimental_phases) or 'none'}")
+        for origin in step.energy_origins:
+            typer.echo(f"      {origin}")
 
 
 def _show_reaction(reactions: list[ReactionResult], as_json: bool) -> None:

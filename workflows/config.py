@@ -37,7 +37,9 @@ from screening.screen.anode import AnodeCriteria, AnodeScreen
 from screening.screen.criteria import SCORE_TERMS, RankingCriteria
 from screening.screen.hydrogen import HydrogenStorageScreen
 from screening.store import StoreLocation, redacted
+from screening.thermo.corrections import CorrectionForm
 from screening.thermo.model import EnergyModel
+from screening.thermo.thermochemistry import ThermochemistryMode
 from structures.errors import HydrideScreenError
 from structures.library import PhaseLibrary, default_library
 from structures.materials_project import MaterialsProjectStructures
@@ -121,13 +123,18 @@ class ScreenTable(_Table):
 
 class EnergyTable(_Table):
     """[energy]: the energy source and what is added to its static energies. `phonons` and `corrections` default
-    to on for a calculator and off for a database source (whose energies are static and already corrected)."""
+    to on for a calculator and off for a database source (whose energies are static and already corrected).
+    `thermochemistry` = "experimental-first" (default) takes measured formation enthalpies where they are known,
+    "model-only" never; `correction_form` is "auto" (chosen by leave-one-compound-out), "none", "species",
+    "elements" or "full"."""
 
     source: str = "sevennet"
     options: dict[str, Any] = Field(default_factory=dict)
     device: str = "cpu"
     phonons: StrictBool | None = None
     corrections: StrictBool | None = None
+    thermochemistry: ThermochemistryMode = ThermochemistryMode.EXPERIMENTAL_FIRST
+    correction_form: CorrectionForm = CorrectionForm.AUTO
 
 
 class StoreTable(_Table):
@@ -221,6 +228,8 @@ class ScreenConfig:
                 ),
                 with_vibrations=with_phonons,
                 with_corrections=with_corrections,
+                thermochemistry=sections.energy.thermochemistry,
+                correction_form=sections.energy.correction_form,
             )
             self.criteria = _ranking_criteria(sections.ranking)
             self.anode_criteria = _dataclass_table(AnodeCriteria, sections.anode, "anode")

@@ -53,7 +53,11 @@ class ScreeningMaker(Maker):
             source=model.source,
             relax_maker=RelaxMaker(settings=model.relax_settings),
             phonon_maker=PhononMaker(settings=model.phonon_settings) if model.with_vibrations else None,
-            phase_set_maker=PhaseSetMaker(with_corrections=model.with_corrections),
+            phase_set_maker=PhaseSetMaker(
+                with_corrections=model.with_corrections,
+                thermochemistry=model.thermochemistry,
+                correction_form=model.correction_form,
+            ),
         )
 
     def with_source(self, maker: PhaseMaker) -> PhaseMaker:

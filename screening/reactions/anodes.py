@@ -25,8 +25,8 @@ from screening.reactions.release_path import (
     phase_diagram,
     reaction_text,
 )
-from screening.thermo.corrections import CorrectionScheme, corrected_formation_enthalpy_ev
 from screening.thermo.phase_set import PhaseSet
+from screening.thermo.thermochemistry import Thermochemistry, formation_enthalpy_ev
 
 LITHIUM = Element("Li")
 FARADAY_C_PER_MOL = physical_constants["Faraday constant"][0]
@@ -66,13 +66,15 @@ def capacity_mah_per_g(li_per_formula_unit: float, molar_mass_g_per_mol: float) 
     return li_per_formula_unit * FARADAY_C_PER_MOL * COULOMB_TO_MAH / molar_mass_g_per_mol
 
 
-def conversion_anode(hydride: str, phase_set: PhaseSet, corrections: CorrectionScheme | None = None) -> ConversionAnode:
+def conversion_anode(
+    hydride: str, phase_set: PhaseSet, thermochemistry: Thermochemistry | None = None
+) -> ConversionAnode:
     """Conversion steps of one formula unit of `hydride` with Li, down to the Li metal potential."""
     start = phase_set.get(hydride)
     composition = Composition(start.formula)
     if LITHIUM in composition:
         raise ConfigError(f"{hydride} already contains Li; give the delithiated hydride")
-    pd = phase_diagram(phase_set, corrections)
+    pd = phase_diagram(phase_set, thermochemistry)
     if LITHIUM not in pd.elements:
         raise ConfigError("the phase set has no lithium phase: Li metal is the reference of every voltage")
     levels = [0.0, *(x for x in open_element_levels(pd, composition, LITHIUM) if x > AMOUNT_TOLERANCE)]
@@ -82,7 +84,7 @@ def conversion_anode(hydride: str, phase_set: PhaseSet, corrections: CorrectionS
     steps = []
     for (x0, before), (x1, after) in pairwise(zip(levels, states, strict=True)):
         changes = [(n, r) for n, r in net_change(before, after) if r.formula != "Li"]
-        dh_ev = sum(n * corrected_formation_enthalpy_ev(r, phase_set, corrections) for n, r in changes)
+        dh_ev = sum(n * formation_enthalpy_ev(r, phase_set, thermochemistry) for n, r in changes)
         voltage = -dh_ev / (x1 - x0)
         if voltage <= 0:
             break  # Li metal would plate before this step

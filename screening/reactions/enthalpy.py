@@ -10,8 +10,8 @@ from pymatgen.core import Composition
 
 from screening.energy.phase_results import PhaseResult
 from screening.errors import UnbalancedReactionError
-from screening.thermo.corrections import CorrectionScheme
 from screening.thermo.phase_set import PhaseSet
+from screening.thermo.thermochemistry import EnergyOriginKind, Thermochemistry
 from screening.units import EV_TO_KJ_PER_MOL
 
 if TYPE_CHECKING:  # pymatgen's reaction module pulls structure matching and scipy.optimize: only when parsing
@@ -49,9 +49,13 @@ class ReactionEnthalpy(MSONable):
     energy_source_id: str
     phases: tuple[str, ...]
     uncalibrated_terms: tuple[str, ...] = ()  # correction terms of the reaction that no training compound carries
+    experimental_phases: tuple[str, ...] = ()  # phases whose formation enthalpy is a measured value
+    energy_origins: tuple[str, ...] = ()  # where each phase's formation enthalpy came from, with its sigma
 
 
-def reaction_enthalpy(text: str, phase_set: PhaseSet, corrections: CorrectionScheme | None = None) -> ReactionEnthalpy:
+def reaction_enthalpy(
+    text: str, phase_set: PhaseSet, thermochemistry: Thermochemistry | None = None
+) -> ReactionEnthalpy:
     """dH per mol H2 of a balanced reaction given as text, from the phase set's ground states."""
     reaction = parse_reaction(text)
     n_h2 = h2_released(reaction)
@@ -63,7 +67,7 @@ def reaction_enthalpy(text: str, phase_set: PhaseSet, corrections: CorrectionSch
             continue  # formation enthalpy of H2 is zero by definition
         units = composition.get_reduced_composition_and_factor()[1]
         terms.append((reaction.get_coeff(composition) * units, phase_set.get(composition.reduced_formula)))
-    return enthalpy_of_terms(str(reaction), terms, n_h2, phase_set, corrections)
+    return enthalpy_of_terms(str(reaction), terms, n_h2, phase_set, thermochemistry)
 
 
 def enthalpy_of_terms(
@@ -71,13 +75,15 @@ def enthalpy_of_terms(
     terms: list[tuple[float, PhaseResult]],
     n_h2: float,
     phase_set: PhaseSet,
-    corrections: CorrectionScheme | None = None,
+    thermochemistry: Thermochemistry | None = None,
 ) -> ReactionEnthalpy:
     """dH per mol H2 of sum(coefficient * phase), coefficients in formula units, products positive."""
     per_h2 = [(c / n_h2, r) for c, r in terms]
     raw_ev = sum(c * phase_set.formation_enthalpy_ev_per_formula_unit(r) for c, r in per_h2)
-    correction_ev = sum(c * corrections.correction_ev(r) for c, r in per_h2) if corrections else 0.0
-    sigma_ev = corrections.sigma_ev(per_h2) if corrections else 0.0
+    thermo = thermochemistry
+    correction_ev = sum(c * thermo.correction_ev(r) for c, r in per_h2) if thermo else 0.0
+    sigma_ev = thermo.sigma_ev(per_h2) if thermo else 0.0
+    origins = [thermo.origin(r) for _, r in terms] if thermo else []
     return ReactionEnthalpy(
         reaction=label,
         h2_released_mol=n_h2,
@@ -87,5 +93,7 @@ def enthalpy_of_terms(
         with_vibrations=phase_set.with_vibrations,
         energy_source_id=phase_set.energy_source_id,
         phases=tuple(r.name for _, r in terms),
-        uncalibrated_terms=tuple(corrections.uncalibrated_terms(per_h2)) if corrections else (),
+        uncalibrated_terms=tuple(thermo.uncalibrated_terms(per_h2)) if thermo else (),
+        experimental_phases=tuple(o.phase for o in origins if o.kind is EnergyOriginKind.EXPERIMENT),
+        energy_origins=tuple(o.describe() for o in origins),
     )

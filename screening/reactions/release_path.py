@@ -23,10 +23,10 @@ from screening.energy.phase_results import PhaseResult
 from screening.errors import ConfigError, FormulaError, UnknownPhaseError
 from screening.reactions.enthalpy import ReactionEnthalpy, enthalpy_of_terms, parse_reaction
 from screening.reactions.result import ReactionFlag, ReactionResult, mixture_label
-from screening.thermo.corrections import CorrectionScheme, corrected_formation_enthalpy_ev
 from screening.thermo.h2_gas import H2_H298_MINUS_H0_KJ_PER_MOL
 from screening.thermo.phase_set import STANDARD_TEMPERATURE_K, PhaseSet, vibrational_enthalpy_ev
 from screening.thermo.release import ReleaseThermodynamics, solid_vibrational_change
+from screening.thermo.thermochemistry import Thermochemistry, formation_enthalpy_ev
 from screening.units import CUBIC_ANGSTROM_TO_M3, EV_TO_KJ_PER_MOL, GRAM_TO_KG
 
 if TYPE_CHECKING:
@@ -115,13 +115,13 @@ class ReleasePath(MSONable):
         return next((s for s in self.steps if s.h2_released_mol > 0), None)
 
 
-def phase_diagram(phase_set: PhaseSet, corrections: CorrectionScheme | None) -> PhaseDiagram:
+def phase_diagram(phase_set: PhaseSet, thermochemistry: Thermochemistry | None) -> PhaseDiagram:
     """Phase diagram of corrected formation enthalpies; each entry carries its phase result as `attribute`. Solid
     H2 exists below 14 K only, so the gas is hydrogen's reference and product, and a solid H2 phase is left out."""
     from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram  # 1 s of import: not for reading results
 
     entries = [
-        PDEntry(result.composition, corrected_formation_enthalpy_ev(result, phase_set, corrections), result.name,
+        PDEntry(result.composition, formation_enthalpy_ev(result, phase_set, thermochemistry), result.name,
                 attribute=result)
         for result in phase_set.results
         if not (result.formula == "H2" and not result.is_molecule)
@@ -256,13 +256,13 @@ def volume_change_pct(changes: list[tuple[float, PhaseResult]]) -> float:
 def release_path(
     mixture: Mixture,
     phase_set: PhaseSet,
-    corrections: CorrectionScheme | None = None,
+    thermochemistry: Thermochemistry | None = None,
     t_min_k: float = 100.0,
     t_max_k: float = 1500.0,
 ) -> ReleasePath:
     """The H2-release steps of a mixture over all phases of the phase set, with dH, sigma, dS, T(1 bar),
     capacities and volume change per step."""
-    pd = phase_diagram(phase_set, corrections)
+    pd = phase_diagram(phase_set, thermochemistry)
     initial = _initial_assemblage(mixture, phase_set)
     mass_g, volume_a3 = _mixture_mass_g_and_volume_a3(initial)
     composition = mixture.composition
@@ -277,7 +277,7 @@ def release_path(
         n_h2 = (_solid_hydrogen(before) - _solid_hydrogen(after)) / 2
         if n_h2 <= AMOUNT_TOLERANCE:
             enthalpy_kj = EV_TO_KJ_PER_MOL * sum(
-                n * corrected_formation_enthalpy_ev(r, phase_set, corrections) for n, r in changes
+                n * formation_enthalpy_ev(r, phase_set, thermochemistry) for n, r in changes
             )
             if enthalpy_kj < -EXOTHERMIC_TOLERANCE_KJ_PER_MOL:
                 path.pre_reaction = reaction_text(changes, 0.0)
@@ -286,7 +286,7 @@ def release_path(
             continue
         step += 1
         path.steps.append(
-            _step_result(mixture, step, changes, n_h2, phase_set, corrections, mass_g, volume_a3, t_min_k, t_max_k)
+            _step_result(mixture, step, changes, n_h2, phase_set, thermochemistry, mass_g, volume_a3, t_min_k, t_max_k)
         )
     return path
 
@@ -297,14 +297,14 @@ def _step_result(
     changes: list[tuple[float, PhaseResult]],
     n_h2: float,
     phase_set: PhaseSet,
-    corrections: CorrectionScheme | None,
+    thermochemistry: Thermochemistry | None,
     mass_g: float,
     volume_a3: float,
     t_min_k: float,
     t_max_k: float,
 ) -> ReactionResult:
     text = reaction_text(changes, n_h2)
-    enthalpy = enthalpy_of_terms(text, changes, n_h2, phase_set, corrections)
+    enthalpy = enthalpy_of_terms(text, changes, n_h2, phase_set, thermochemistry)
     thermo = release_thermodynamics(enthalpy, changes, phase_set)
     low_k, high_k = thermo.supported_range_k  # the phonon grid (to 1000 K) may end below t_max_k
     one_bar = thermo.t_1bar(max(t_min_k, low_k), min(t_max_k, high_k))
@@ -343,6 +343,8 @@ def _step_result(
         flags=flags,
         t_1bar_bound_k=None if one_bar.found else one_bar.t_1bar_bound_k,
         uncalibrated_terms=list(enthalpy.uncalibrated_terms),
+        experimental_phases=list(enthalpy.experimental_phases),
+        energy_origins=list(enthalpy.energy_origins),
     )
 
 
@@ -356,14 +358,14 @@ def _solid_products(text: str) -> set[str]:
 def analyse_mixture(
     mixture: Mixture,
     phase_set: PhaseSet,
-    corrections: CorrectionScheme | None = None,
+    thermochemistry: Thermochemistry | None = None,
     intended_reaction: str = "",
     t_min_k: float = 100.0,
     t_max_k: float = 1500.0,
 ) -> ReleasePath:
     """The release path of a mixture with the flags a user must see: intended reaction not on the path
     (or naming phases that were not computed), additive inert, mixture reacting without H2."""
-    path = release_path(mixture, phase_set, corrections, t_min_k, t_max_k)
+    path = release_path(mixture, phase_set, thermochemistry, t_min_k, t_max_k)
     first = path.first_release
     flags: list[str] = []
     if intended_reaction:
@@ -375,7 +377,7 @@ def analyse_mixture(
         if first is None or intended != set(first.products):
             flags.append(ReactionFlag.INTENDED_REACTION_NOT_ON_PATH.value)
     if mixture.additive and first is not None:
-        host_alone = release_path(Mixture(mixture.host), phase_set, corrections, t_min_k, t_max_k).first_release
+        host_alone = release_path(Mixture(mixture.host), phase_set, thermochemistry, t_min_k, t_max_k).first_release
         additive = Composition(mixture.additive).reduced_formula
         if (
             host_alone is not None

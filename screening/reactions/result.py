@@ -66,6 +66,8 @@ class ReactionResult(MSONable):
     flags: list[str] = field(default_factory=list)
     t_1bar_bound_k: float | None = None  # when dG does not cross zero: the end of the searched range it lies beyond
     uncalibrated_terms: list[str] = field(default_factory=list)  # correction terms without training data
+    experimental_phases: list[str] = field(default_factory=list)  # phases whose formation enthalpy was measured
+    energy_origins: list[str] = field(default_factory=list)  # per phase: experiment (source) or model, with sigma
 
     @property
     def mixture(self) -> str:

@@ -459,7 +459,9 @@ def _html_page(ranked: RankedList, top: list[RankedCandidate], title: str, subti
         parts += [
             f"<h2>Top {len(top)} eligible candidates</h2>",
             f"<p>{len(ranked.candidates)} candidates, {n_eligible} eligible (passing every filter, complete data). "
-            "Numbers are those of each mixture's first H₂-release step.</p>",
+            "Numbers are those of each mixture's first H₂-release step. “measured ΔHf” names the phases of that "
+            "step whose formation enthalpy is a measured value; every other compound's comes from the energy model "
+            "(elements are the references).</p>",
             _html_table(top, eligibility=False) if top else "<p>No candidate passes the filters.</p>",
             "<h2>All candidates</h2>",
             _html_table(ranked.candidates, eligibility=True),
@@ -496,7 +498,7 @@ def _html_figure(png: Path, caption: str) -> str:
 def _html_table(candidates: Sequence[RankedCandidate], eligibility: bool) -> str:
     """Candidates as an HTML table; with `eligibility`, a column that says whether and why not each is eligible."""
     head = ["rank", "mixture", "first release step", "ΔH (kJ/mol H₂)", "T(1 bar) (K)", "T(1 bar) (°C)", "wt% H₂"]
-    head += ["kg H₂/m³", "ΔV (%)", "score", "P(in window)", "flags"]
+    head += ["kg H₂/m³", "ΔV (%)", "score", "P(in window)", "measured ΔHf", "flags"]
     head += ["eligible"] if eligibility else []
     rows = ["<table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr></thead><tbody>"]
     for c in candidates:
@@ -515,6 +517,7 @@ def _html_table(candidates: Sequence[RankedCandidate], eligibility: bool) -> str
             (_fixed(c.volume_change_pct, 1, sign=True), True),
             (f"{c.score:.3f}", True),
             (f"{c.probability_in_window:.2f}", True),
+            (", ".join(c.experimental_phases) or "none", False),
             (", ".join(c.flags), False),
         ]
         if eligibility:

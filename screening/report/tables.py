@@ -57,6 +57,7 @@ REACTION_COLUMNS = (
     "volume_change_pct",
     "energy_source_id",
     "with_vibrations",
+    "experimental_phases",
     "flags",
 )
 RUN_COLUMNS = ("run_id", "config_hash", "code_version", "finished_utc")
@@ -84,6 +85,7 @@ def reaction_row(reaction: ReactionResult, run: ScreenRun) -> dict[str, Any]:
     """One release step of a run as a flat row, with the run's provenance."""
     row = {column: getattr(reaction, column) for column in REACTION_COLUMNS}
     row["flags"] = ";".join(reaction.flags)
+    row["experimental_phases"] = ";".join(reaction.experimental_phases)
     p = run.provenance
     return row | {"run_id": p.run_id, "config_hash": p.config_hash, "code_version": p.code_version,
                   "finished_utc": run.finished_utc}  # fmt: skip

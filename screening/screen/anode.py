@@ -101,7 +101,7 @@ class AnodeScreen(MSONable):
     def analyse(self, hydride: str, computed: ComputedPhases) -> ConversionAnode | PairFailure:
         """`conversion_anode` of one hydride; a user-facing error becomes a failure of the hydride + Li pair."""
         try:
-            return conversion_anode(hydride, computed.phase_set, computed.corrections)
+            return conversion_anode(hydride, computed.phase_set, computed.thermochemistry)
         except HydrideScreenError as error:
             return PairFailure(hydride, "Li", str(error))
 

@@ -18,9 +18,9 @@ from screening.reactions.release_path import Mixture, analyse_mixture, phase_dia
 from screening.screen.criteria import RankingCriteria
 from screening.screen.documents import Pair, PairFailure, PairResult, RunProvenance, ScreenRun, utc_now
 from screening.screen.ranking import rank_candidates
-from screening.thermo.corrections import CorrectionScheme
 from screening.thermo.model import ComputedPhases
 from screening.thermo.phase_set import PhaseSet
+from screening.thermo.thermochemistry import Thermochemistry
 from structures.candidates import elements_of, phases_for_system
 from structures.library import PhaseLibrary
 from structures.materials_project import MaterialsProjectStructures
@@ -45,12 +45,12 @@ def _ratio(critical: Composition, host: Composition, additive: Composition) -> f
 
 
 def candidate_ratios(
-    host: str, additive: str, phase_set: PhaseSet, corrections: CorrectionScheme | None
+    host: str, additive: str, phase_set: PhaseSet, thermochemistry: Thermochemistry | None
 ) -> list[float]:
     """Moles of additive per mole of host at the vertices of the host-additive line, with hydrogen
     closed and with hydrogen open at chemical potentials spanning the useful release enthalpies:
     the ratios at which a product assemblage is reached exactly (the hull vertices)."""
-    pd = phase_diagram(phase_set, corrections)
+    pd = phase_diagram(phase_set, thermochemistry)
     host_c, additive_c = Composition(host), Composition(additive)
     ratios = {_ratio(c, host_c, additive_c) for c in pd.get_critical_compositions(host_c, additive_c)}
     hydrogen = Element("H")
@@ -70,14 +70,14 @@ def candidate_ratios(
 def analyse_pair(
     pair: Pair,
     phase_set: PhaseSet,
-    corrections: CorrectionScheme | None,
+    thermochemistry: Thermochemistry | None,
     criteria: RankingCriteria,
     ratios: Sequence[float] | None = None,
 ) -> PairResult:
     """Release paths at each ratio (given, or from the phase diagram); keep the best-ranked first step."""
-    tried = list(ratios) if ratios else candidate_ratios(pair.host, pair.additive, phase_set, corrections)
+    tried = list(ratios) if ratios else candidate_ratios(pair.host, pair.additive, phase_set, thermochemistry)
     paths = {
-        r: analyse_mixture(Mixture(pair.host, pair.additive, r), phase_set, corrections, pair.intended_reaction)
+        r: analyse_mixture(Mixture(pair.host, pair.additive, r), phase_set, thermochemistry, pair.intended_reaction)
         for r in tried
     }
     firsts = [p.first_release for p in paths.values() if p.first_release is not None]
@@ -137,7 +137,7 @@ class HydrogenStorageScreen(MSONable):
         failure document, so one pair does not stop the screen."""
         system = computed.phase_set.in_chemical_system(elements_of(pair.host, pair.additive))
         try:
-            return analyse_pair(pair, system, computed.corrections, self.criteria, self.ratios or None)
+            return analyse_pair(pair, system, computed.thermochemistry, self.criteria, self.ratios or None)
         except HydrideScreenError as error:
             logger.warning("%s not screened: %s", pair.label, error)
             return PairFailure(pair.host, pair.additive, str(error))

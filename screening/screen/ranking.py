@@ -54,6 +54,7 @@ class RankedCandidate(MSONable):
     reasons_filtered: list[str] = field(default_factory=list)
     pareto_optimal: bool = False
     rank: int = 0
+    experimental_phases: list[str] = field(default_factory=list)  # of the representative reaction: measured dHf
 
     @property
     def label(self) -> str:
@@ -160,6 +161,7 @@ def _score_candidate(results: list[ReactionResult], criteria: RankingCriteria) -
         volume_change_pct=rep.volume_change_pct,
         flags=sorted({flag for res in results for flag in res.flags}),
         t_1bar_bound_k=rep.t_1bar_bound_k,
+        experimental_phases=list(rep.experimental_phases),
     )
     missing = [t.missing_reason(candidate) for t in criteria.terms if t.value(candidate, criteria) is None]
     return replace(

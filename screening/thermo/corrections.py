@@ -16,7 +16,8 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,8 @@ TRAINING_SET = Path(__file__).parents[1] / "data" / "formation_enthalpies.csv"
 # error enters every H term), element shifts should be small.
 PRIOR_SIGMA_SPECIES_EV = 0.3
 PRIOR_SIGMA_ELEMENT_EV = 0.1
+# Bounds of the model scatter per atom (eV) that the leave-one-out calibration searches.
+MIN_SCATTER_EV, MAX_SCATTER_EV = 1e-4, 0.5
 # A bond shorter than this between H and its nearest non-H neighbour makes H part of a complex anion.
 COMPLEX_BOND_A = {"B": 1.45, "N": 1.25, "Al": 1.85, "Ni": 1.75, "Fe": 1.75, "Co": 1.75, "Mn": 1.75, "Ru": 1.85}
 TRANSITION_METAL_COMPLEX = frozenset({"Ni", "Fe", "Co", "Mn", "Ru"})
@@ -106,9 +109,33 @@ def load_training_set(path: Path = TRAINING_SET, default_uncertainty_kj_per_mol:
         ]
 
 
+class CorrectionForm(StrEnum):
+    """Which terms are fitted. `auto` picks, among the others, the form whose leave-one-compound-out error on
+    the training set is lowest: the data decide whether a term earns its place, never the reaction rows."""
+
+    AUTO = "auto"
+    NONE = "none"  # no terms: the model's scatter alone, fitted, for sigma
+    SPECIES = "species"  # hydrogen environments, boride B and nitride N
+    ELEMENTS = "elements"  # one chemical-potential shift per element
+    FULL = "full"  # both
+
+
+def form_terms(form: CorrectionForm, terms: Iterable[str]) -> list[str]:
+    """The terms of `terms` that a (concrete) form fits."""
+    keep = {
+        CorrectionForm.NONE: lambda t: False,
+        CorrectionForm.SPECIES: lambda t: not t.startswith("mu:"),
+        CorrectionForm.ELEMENTS: lambda t: t.startswith("mu:"),
+        CorrectionForm.FULL: lambda t: True,
+    }[CorrectionForm(form)]
+    return sorted(t for t in terms if keep(t))
+
+
 @dataclass
 class CorrectionScheme(MSONable):
-    """Fitted correction terms (eV per occurrence) with their covariance, and the model scatter."""
+    """Fitted correction terms (eV per occurrence) with their covariance, and the model scatter per atom,
+    calibrated so that the training compounds left out one at a time have a chi-square of one. `form` is
+    the form fitted; `leave_one_out_mae_kj_per_mol` the leave-one-compound-out error of each form tried."""
 
     terms: list[str]
     values_ev: list[float]
@@ -117,6 +144,8 @@ class CorrectionScheme(MSONable):
     energy_source_id: str
     with_vibrations: bool
     training_phases: list[str]
+    form: str = CorrectionForm.FULL.value
+    leave_one_out_mae_kj_per_mol: dict[str, float] = field(default_factory=dict)
 
     @property
     def sigmas_ev(self) -> dict[str, float]:
@@ -128,16 +157,19 @@ class CorrectionScheme(MSONable):
 
     def correction_ev(self, result: PhaseResult) -> float:
         """Energy added to one formula unit of the phase."""
+        if not self.terms:
+            return 0.0
         return float(self._vector(correction_features(result)) @ np.array(self.values_ev))
 
     def uncalibrated_terms(self, results_with_coefficients: Sequence[tuple[float, PhaseResult]]) -> dict[str, float]:
-        """The terms that apply to sum(coefficient * phase) but that no training compound carries, with their net
-        count: their value stays at the prior's zero, and their prior width is all that is known of them."""
+        """The terms of the form that apply to sum(coefficient * phase) but that no training compound carries, with
+        their net count: their value stays at the prior's zero, and their prior width is all that is known of them.
+        A form without a kind of term (no element shifts, say) does not count that kind as uncalibrated."""
         net: dict[str, float] = {}
         for c, r in results_with_coefficients:
-            for term, count in correction_features(r).items():
+            for term in form_terms(CorrectionForm(self.form), correction_features(r)):
                 if term not in self.terms:
-                    net[term] = net.get(term, 0.0) + c * count
+                    net[term] = net.get(term, 0.0) + c * correction_features(r)[term]
         return {term: count for term, count in sorted(net.items()) if abs(count) > 1e-9}
 
     def sigma_ev(self, results_with_coefficients: Sequence[tuple[float, PhaseResult]]) -> float:
@@ -162,10 +194,12 @@ class CorrectionScheme(MSONable):
         return float(np.sqrt(parameter_variance + prior_variance + scatter_variance))
 
     def summary(self) -> str:
-        """The fitted terms in kJ/mol with sigmas, one per line."""
+        """The form, the fitted terms in kJ/mol with sigmas, one per line, and the model scatter."""
         sigmas = self.sigmas_ev
-        lines = [f"{t:<12} {v * EV_TO_KJ_PER_MOL:+8.2f} +/- {sigmas[t] * EV_TO_KJ_PER_MOL:6.2f} kJ/mol"
-                 for t, v in zip(self.terms, self.values_ev, strict=True)]  # fmt: skip
+        tried = ", ".join(f"{f} {mae:.1f}" for f, mae in self.leave_one_out_mae_kj_per_mol.items())
+        lines = [f"form {self.form}" + (f" (leave-one-compound-out MAE, kJ/mol: {tried})" if tried else "")]
+        lines += [f"{t:<12} {v * EV_TO_KJ_PER_MOL:+8.2f} +/- {sigmas[t] * EV_TO_KJ_PER_MOL:6.2f} kJ/mol"
+                  for t, v in zip(self.terms, self.values_ev, strict=True)]  # fmt: skip
         lines.append(f"model scatter {self.model_sigma_ev_per_atom * EV_TO_KJ_PER_MOL:.2f} kJ/mol per atom")
         return "\n".join(lines)
 
@@ -175,61 +209,134 @@ def prior_sigma_ev(term: str) -> float:
     return PRIOR_SIGMA_ELEMENT_EV if term.startswith("mu:") else PRIOR_SIGMA_SPECIES_EV
 
 
+@dataclass
+class TrainingData:
+    """The training compounds present in a phase set, as the arrays a fit needs (eV per formula unit)."""
+
+    phases: list[str]
+    features: list[dict[str, float]]
+    targets_ev: np.ndarray  # experimental minus model formation enthalpy
+    variance_ev2: np.ndarray  # experimental variance
+    atoms: np.ndarray
+
+    @classmethod
+    def of(
+        cls, phase_set: PhaseSet, training: Iterable[TrainingCompound], exclude_formulas: Iterable[str] = ()
+    ) -> TrainingData:
+        """The compounds of `training` that the phase set computed, less those of `exclude_formulas`."""
+        excluded = set(exclude_formulas)
+        rows: list[tuple[TrainingCompound, PhaseResult]] = []
+        for compound in training:
+            try:
+                result = phase_set.get(compound.phase)
+            except KeyError:
+                logger.info("training compound %s not computed; skipped", compound.phase)
+                continue
+            if result.formula not in excluded:
+                rows.append((compound, result))
+        if not rows:
+            raise ConfigError("no training compound is in the phase set: cannot fit corrections")
+        return cls(
+            phases=[r.name for _, r in rows],
+            features=[correction_features(r) for _, r in rows],
+            targets_ev=np.array(
+                [
+                    c.dhf_kj_per_mol / EV_TO_KJ_PER_MOL - phase_set.formation_enthalpy_ev_per_formula_unit(r)
+                    for c, r in rows
+                ]
+            ),
+            variance_ev2=np.array([(c.uncertainty_kj_per_mol / EV_TO_KJ_PER_MOL) ** 2 for c, _ in rows]),
+            atoms=np.array([r.atoms_per_formula_unit for _, r in rows]),
+        )
+
+    def design(self, terms: Sequence[str]) -> np.ndarray:
+        """Counts of each term in each compound (compounds x terms)."""
+        return np.array([[f.get(t, 0.0) for t in terms] for f in self.features]).reshape(len(self.phases), len(terms))
+
+
+def _solve(
+    design: np.ndarray, targets: np.ndarray, variance: np.ndarray, terms: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mean and covariance of the terms: weighted least squares with the zero-mean prior."""
+    prior_precision = np.diag([1.0 / prior_sigma_ev(t) ** 2 for t in terms]).reshape(len(terms), len(terms))
+    covariance = np.linalg.inv(design.T @ (design / variance[:, None]) + prior_precision)
+    return covariance @ design.T @ (targets / variance), covariance
+
+
+def leave_one_out(data: TrainingData, terms: Sequence[str], model_sigma_ev: float) -> tuple[np.ndarray, np.ndarray]:
+    """Residual (experiment minus prediction, eV) of each compound predicted by a fit without it, and the
+    variance the scheme would give that prediction (its terms' covariance, the model scatter and the
+    experiment's own uncertainty)."""
+    design = data.design(terms)
+    variance = data.variance_ev2 + (data.atoms * model_sigma_ev) ** 2
+    residuals, predicted_variance = np.empty(len(data.phases)), np.empty(len(data.phases))
+    for i in range(len(data.phases)):
+        keep = np.arange(len(data.phases)) != i
+        values, covariance = _solve(design[keep], data.targets_ev[keep], variance[keep], terms)
+        residuals[i] = data.targets_ev[i] - design[i] @ values
+        predicted_variance[i] = variance[i] + design[i] @ covariance @ design[i]
+    return residuals, predicted_variance
+
+
+def calibrated_scatter_ev(data: TrainingData, terms: Sequence[str]) -> float:
+    """The model scatter per atom (eV) at which the left-out compounds' chi-square is one: sigma then says how
+    far off a compound the fit has not seen is, not how well the fit reproduces its own data."""
+
+    def chi_square(sigma_ev: float) -> float:
+        residuals, variance = leave_one_out(data, terms, sigma_ev)
+        return float(np.mean(residuals**2 / variance))
+
+    low, high = np.log(MIN_SCATTER_EV), np.log(MAX_SCATTER_EV)
+    if chi_square(MIN_SCATTER_EV) <= 1.0:
+        return MIN_SCATTER_EV
+    if chi_square(MAX_SCATTER_EV) >= 1.0:
+        return MAX_SCATTER_EV
+    for _ in range(40):  # bisection in log sigma: chi-square falls as the scatter grows
+        middle = (low + high) / 2
+        low, high = (middle, high) if chi_square(float(np.exp(middle))) > 1.0 else (low, middle)
+    return float(np.exp((low + high) / 2))
+
+
 def fit_corrections(
     phase_set: PhaseSet,
     training: Iterable[TrainingCompound],
     exclude_formulas: Iterable[str] = (),
     terms: Sequence[str] | None = None,
+    form: CorrectionForm | str = CorrectionForm.FULL,
 ) -> CorrectionScheme:
-    """Fit the correction terms on the training compounds present in the phase set, leaving out any
-    compound whose formula is in `exclude_formulas` (for leave-out validation)."""
-    excluded = set(exclude_formulas)
-    rows: list[tuple[TrainingCompound, PhaseResult]] = []
-    for compound in training:
-        try:
-            result = phase_set.get(compound.phase)
-        except KeyError:
-            logger.info("training compound %s not computed; skipped", compound.phase)
-            continue
-        if result.formula not in excluded:
-            rows.append((compound, result))
-    if not rows:
-        raise ConfigError("no training compound is in the phase set: cannot fit corrections")
-    features = [correction_features(r) for _, r in rows]
-    terms = list(terms) if terms is not None else sorted({t for f in features for t in f})
-    design = np.array([[f.get(t, 0.0) for t in terms] for f in features])
-    targets = np.array(
-        [c.dhf_kj_per_mol / EV_TO_KJ_PER_MOL - phase_set.formation_enthalpy_ev_per_formula_unit(r) for c, r in rows]
+    """Fit the correction terms of `form` (or exactly `terms`) on the training compounds present in the phase
+    set, leaving out any compound whose formula is in `exclude_formulas` (for leave-out validation). With
+    `auto`, every concrete form is scored by leave-one-compound-out and the best one is fitted."""
+    data = TrainingData.of(phase_set, training, exclude_formulas)
+    present = {t for f in data.features for t in f}
+    form = CorrectionForm(form)
+    if terms is not None:
+        candidates = {form: list(terms)}
+    elif form is CorrectionForm.AUTO:
+        candidates = {f: form_terms(f, present) for f in CorrectionForm if f is not CorrectionForm.AUTO}
+    else:
+        candidates = {form: form_terms(form, present)}
+    scatter = {f: calibrated_scatter_ev(data, t) for f, t in candidates.items()}
+    mae_kj = {
+        f.value: float(np.mean(np.abs(leave_one_out(data, t, scatter[f])[0]))) * EV_TO_KJ_PER_MOL
+        for f, t in candidates.items()
+    }
+    chosen = min(candidates, key=lambda f: mae_kj[f.value])
+    chosen_terms = candidates[chosen]
+    values, covariance = _solve(
+        data.design(chosen_terms),
+        data.targets_ev,
+        data.variance_ev2 + (data.atoms * scatter[chosen]) ** 2,
+        chosen_terms,
     )
-    experimental_variance = np.array([(c.uncertainty_kj_per_mol / EV_TO_KJ_PER_MOL) ** 2 for c, _ in rows])
-    atoms = np.array([r.atoms_per_formula_unit for _, r in rows])
-    prior_precision = np.diag([1.0 / prior_sigma_ev(t) ** 2 for t in terms])
-    model_sigma = 0.01
-    for _ in range(50):  # fixed point: the scatter per atom that makes the reduced chi-square one
-        weights = 1.0 / (experimental_variance + (atoms * model_sigma) ** 2)
-        covariance = np.linalg.inv(design.T @ (design * weights[:, None]) + prior_precision)
-        values = covariance @ design.T @ (weights * targets)
-        residuals = targets - design @ values
-        dof = max(len(rows) - np.trace(design @ covariance @ design.T * weights[None, :]), 1.0)
-        excess = max(float(np.sum(residuals**2 / atoms**2) / dof - np.mean(experimental_variance / atoms**2)), 0.0)
-        new_sigma = max(np.sqrt(excess), 1e-4)
-        if abs(new_sigma - model_sigma) < 1e-6:
-            break
-        model_sigma = new_sigma
     return CorrectionScheme(
-        terms=terms,
+        terms=list(chosen_terms),
         values_ev=[float(v) for v in values],
         covariance_ev2=covariance.tolist(),
-        model_sigma_ev_per_atom=float(model_sigma),
+        model_sigma_ev_per_atom=scatter[chosen],
         energy_source_id=phase_set.energy_source_id,
         with_vibrations=phase_set.with_vibrations,
-        training_phases=[r.name for _, r in rows],
+        training_phases=data.phases,
+        form=chosen.value,
+        leave_one_out_mae_kj_per_mol=mae_kj,
     )
-
-
-def corrected_formation_enthalpy_ev(
-    result: PhaseResult, phase_set: PhaseSet, corrections: CorrectionScheme | None
-) -> float:
-    """Formation enthalpy per formula unit (eV) plus the correction, when a scheme is given."""
-    energy = phase_set.formation_enthalpy_ev_per_formula_unit(result)
-    return energy + (corrections.correction_ev(result) if corrections is not None else 0.0)

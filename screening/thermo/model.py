@@ -1,6 +1,6 @@
-"""The energy model of a run in one object: energy source, relaxation and phonon settings, and whether
-fitted corrections are applied. It computes a set of library phases together with everything their
-energies need (element references, the H2 molecule, the corrections' training compounds)."""
+"""The energy model of a run in one object: energy source, relaxation and phonon settings, whether measured
+formation enthalpies come first and whether fitted corrections are applied. It computes a set of library phases
+together with everything their energies need (element references, the H2 molecule, the training compounds)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from screening.energy.phonons import PhononResult, PhononSettings, compute_phono
 from screening.energy.relax import RelaxSettings
 from screening.energy.sources import EnergySource
 from screening.errors import ConfigError
-from screening.thermo.corrections import CorrectionScheme, fit_corrections, load_training_set
+from screening.thermo.corrections import CorrectionForm, load_training_set
 from screening.thermo.phase_set import PhaseSet
+from screening.thermo.thermochemistry import Thermochemistry, ThermochemistryMode, build_thermochemistry
 from structures.library import PhaseLibrary, default_library
 from structures.phase import Phase
 
@@ -28,14 +29,22 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class EnergyModel(MSONable):
-    """Default: SevenNet-0, zero-point and 298 K vibrational enthalpies from phonopy, and corrections
-    fitted on experimental formation enthalpies. `with_vibrations=False` is the fast static mode."""
+    """Default: SevenNet-0, zero-point and 298 K vibrational enthalpies from phonopy, measured formation
+    enthalpies where known for the library's polymorph (`thermochemistry`), and for every other phase
+    corrections fitted on the measured ones, of the form that predicts left-out compounds best
+    (`correction_form`). `with_vibrations=False` is the fast static mode."""
 
     source: EnergySource = field(default_factory=EnergySource)
     relax_settings: RelaxSettings = field(default_factory=RelaxSettings)
     phonon_settings: PhononSettings = field(default_factory=lambda: PhononSettings.for_purpose("zero_point"))
     with_vibrations: bool = True
     with_corrections: bool = True
+    thermochemistry: ThermochemistryMode = ThermochemistryMode.EXPERIMENTAL_FIRST
+    correction_form: CorrectionForm = CorrectionForm.AUTO
+
+    def __post_init__(self) -> None:
+        self.thermochemistry = ThermochemistryMode(self.thermochemistry)
+        self.correction_form = CorrectionForm(self.correction_form)
 
     def phases_needed(self, phases: Iterable[Phase], library: PhaseLibrary) -> list[Phase]:
         """The phases plus what their energies need (see `phases_needed`)."""
@@ -64,34 +73,44 @@ class EnergyModel(MSONable):
             if progress is not None:
                 progress(phase.name)
             outcomes.append(compute_phase_or_failure(phase, self.source, self.relax_settings, cache, phonons))
-        return assemble_phases(outcomes, self.with_vibrations, self.with_corrections)
+        return assemble_phases(
+            outcomes, self.with_vibrations, self.with_corrections, self.thermochemistry, self.correction_form
+        )
 
 
 @dataclass
 class ComputedPhases(MSONable):
-    """What an energy model made of a set of phases: the phase set, the fitted corrections (None when
-    not asked for) and the phases that failed, by name, with the reason."""
+    """What an energy model made of a set of phases: the phase set, its thermochemistry (measured values and
+    fitted corrections; None: the raw model) and the phases that failed, by name, with the reason."""
 
     phase_set: PhaseSet
-    corrections: CorrectionScheme | None
+    thermochemistry: Thermochemistry | None
     failed: dict[str, str] = field(default_factory=dict)
 
 
 def assemble_phases(
-    outcomes: Iterable[PhaseResult | PhaseFailure], with_vibrations: bool, with_corrections: bool
+    outcomes: Iterable[PhaseResult | PhaseFailure],
+    with_vibrations: bool,
+    with_corrections: bool,
+    thermochemistry: ThermochemistryMode | str = ThermochemistryMode.EXPERIMENTAL_FIRST,
+    correction_form: CorrectionForm | str = CorrectionForm.AUTO,
 ) -> ComputedPhases:
-    """One phase set from computed phases (failures set aside), with corrections fitted when asked."""
+    """One phase set from computed phases (failures set aside), with its thermochemistry: measured values
+    (experimental-first) and corrections fitted when asked. Model-only without corrections is the raw model."""
     outcomes = list(outcomes)
     results = [o for o in outcomes if isinstance(o, PhaseResult)]
     failed = {o.name: o.reason for o in outcomes if isinstance(o, PhaseFailure)}
     phase_set = PhaseSet.of(results, with_vibrations)
-    corrections = None
-    if with_corrections:
-        try:
-            corrections = fit_corrections(phase_set, load_training_set())
-        except ConfigError as error:  # e.g. every training compound failed: the run goes on, and says so
-            failed["corrections"] = f"not fitted, energies uncorrected: {error}"
-    return ComputedPhases(phase_set, corrections, failed)
+    mode = ThermochemistryMode(thermochemistry)
+    if not with_corrections and mode is ThermochemistryMode.MODEL_ONLY:
+        return ComputedPhases(phase_set, None, failed)
+    form = correction_form if with_corrections else None
+    try:
+        chemistry = build_thermochemistry(phase_set, mode, form)
+    except ConfigError as error:  # e.g. every training compound failed: the run goes on, and says so
+        failed["corrections"] = f"not fitted, energies uncorrected: {error}"
+        chemistry = build_thermochemistry(phase_set, mode, None)
+    return ComputedPhases(phase_set, chemistry, failed)
 
 
 def phases_needed(

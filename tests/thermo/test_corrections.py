@@ -13,6 +13,7 @@ from screening.thermo.corrections import (
     prior_sigma_ev,
 )
 from screening.thermo.phase_set import PhaseSet
+from screening.thermo.thermochemistry import Thermochemistry, ThermochemistryMode
 from screening.units import EV_TO_KJ_PER_MOL
 
 
@@ -104,7 +105,7 @@ def test_an_uncalibrated_term_that_cancels_in_a_reaction_adds_nothing():
 def test_a_release_step_on_uncalibrated_chemistry_is_flagged_with_the_honest_sigma():
     phases = PhaseSet.of([fixed_result(n, 0.0) for n in ("H2", "Mg", "Fe", "MgH2")] + [fixed_result("Mg2FeH6", -2.0)])
     scheme = scheme_without("H:TM-H", {"mu:Mg": 0.0, "mu:Fe": 0.0, "H:hydride": 0.0})
-    path = release_path(Mixture("Mg2FeH6"), phases, scheme)
+    path = release_path(Mixture("Mg2FeH6"), phases, Thermochemistry(ThermochemistryMode.MODEL_ONLY, scheme))
     (step,) = [s for s in path.steps if "Fe" in s.products]
     assert ReactionFlag.UNCALIBRATED_CHEMISTRY.value in step.flags and step.uncalibrated_terms == ["H:TM-H"]
     # the step consumes the one Mg2FeH6 of the mixture: six H in Fe-H bonds, each carrying the prior's width

@@ -61,6 +61,16 @@ def test_a_database_source_defaults_to_static_uncorrected_energies():
     assert model.source.is_database and not model.with_vibrations and not model.with_corrections
 
 
+def test_thermochemistry_defaults_to_experimental_first_and_can_be_model_only():
+    assert ScreenConfig(GOOD).model.thermochemistry == "experimental-first"
+    assert ScreenConfig(GOOD).model.correction_form == "auto"
+    model = ScreenConfig(with_change("energy", "thermochemistry", "model-only")).model
+    assert model.thermochemistry == "model-only"
+    assert ScreenConfig(with_change("energy", "correction_form", "species")).model.correction_form == "species"
+    with pytest.raises(ConfigError, match="thermochemistry.*experimental-first"):
+        ScreenConfig(with_change("energy", "thermochemistry", "experiment"))
+
+
 def test_relax_and_phonon_tables_set_the_energy_model():
     tables = with_change("relax", "fmax_ev_per_a", 0.05)
     tables["phonons"] = {"displacement_a": 0.02}

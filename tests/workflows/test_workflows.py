@@ -269,6 +269,8 @@ def test_show_runs_and_export_read_the_stored_run_in_new_processes(first_run, tm
     document = json.loads(shown.stdout)
     assert document["candidate"]["reaction"] == best.reaction
     assert [s["step"] for s in document["steps"]] == sorted(s["step"] for s in document["steps"])
+    assert all(s["energy_origins"] for s in document["steps"])  # where each energy came from, per step
+    assert any("AlH3" in s["experimental_phases"] for s in document["steps"])  # AlH3's dHf was measured
     listed = cli("runs", "--json", "--store", store)
     assert [r["run_id"] for r in json.loads(listed.stdout)] == [summary.run.run_id]
     exported = cli("export", "--format", "csv", "--store", store)
@@ -284,6 +286,7 @@ def test_queries_import_neither_maggma_nor_jobflow_nor_the_model(first_run, tmp_
         result = subprocess.run(command, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
         assert summary.run.run_id in result.stdout
+        assert query[0] != "show" or "measured formation enthalpies: " in result.stdout
         imported = result.stderr.strip().splitlines()[-1]
         assert not {"'maggma'", "'jobflow'", "'torch'", "'phonopy'"} & set(imported.strip("[]").split(", ")), query
 
