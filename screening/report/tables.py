@@ -37,7 +37,15 @@ CANDIDATE_COLUMNS = (
     "window_distance_k",
     "probability_in_window",
 )
-CANDIDATE_TAIL_COLUMNS = ("score", "pareto_optimal", "passes_filters", "flags", "missing_data", "reasons_filtered")
+CANDIDATE_TAIL_COLUMNS = (
+    "score",
+    "pareto_optimal",
+    "passes_filters",
+    "flags",
+    "missing_data",
+    "reasons_filtered",
+    "experimental_phases",
+)
 
 REACTION_COLUMNS = (
     "host",
@@ -77,7 +85,9 @@ def candidate_row(candidate: RankedCandidate) -> dict[str, Any]:
     row["t_1bar_c"] = None if c.t_1bar_k is None else c.t_1bar_k - zero_Celsius
     row |= {f"score_{name}": value for name, value in c.scores.items()}
     row |= {"score": c.score, "pareto_optimal": c.pareto_optimal, "passes_filters": c.passes_filters}
-    row |= {key: ";".join(getattr(c, key)) for key in ("flags", "missing_data", "reasons_filtered")}
+    row |= {
+        key: ";".join(getattr(c, key)) for key in ("flags", "missing_data", "reasons_filtered", "experimental_phases")
+    }
     return row
 
 
