@@ -195,6 +195,7 @@ def relax_structure(
     energy_ev = float(atoms.get_potential_energy())
     atoms.set_constraint()  # the symmetry constraint has done its job; pymatgen cannot carry it
     final = AseAtomsAdaptor.get_structure(atoms)
+    final.calc = None  # the adaptor attaches the calculator: a copied result would copy the whole model with it
     max_force = float(np.abs(atoms.get_forces()).max(initial=0.0)) if len(atoms) else 0.0
     max_stress = float(np.abs(atoms.get_stress()).max()) * EV_PER_A3_TO_GPA if settings.relax_cell else 0.0
     converged = max_force <= settings.fmax_ev_per_a * 1.0001 and (

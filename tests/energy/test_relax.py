@@ -19,6 +19,7 @@ def test_emt_relaxation_of_cu_converges_on_force_and_stress():
     assert result.energy_source_id.startswith("emt@")
     # EMT's Cu lattice constant is 3.59 A (Jacobsen et al. 1996), 0.6 % below experiment
     assert compare_lattice(get_phase("Cu"), result).a_error_pct == pytest.approx(-0.6, abs=0.4)
+    assert getattr(result.structure, "calc", None) is None  # copying a result must not copy the model
 
 
 def test_stress_is_relaxed_even_when_forces_start_at_zero():
