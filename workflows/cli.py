@@ -360,6 +360,8 @@ def _show_reaction(reactions: list[ReactionResult], as_json: bool) -> None:
 def _echo_anode_steps(anode: ConversionAnode) -> None:
     for step in anode.steps:
         typer.echo(f"  {step.voltage_v:6.3f} V  {step.capacity_mah_per_g:7.1f} mAh/g  {step.reaction}")
+        if step.energy_origins:
+            typer.echo(f"      measured formation enthalpies: {', '.join(step.experimental_phases) or 'none'}")
 
 
 def _show_anode(anode: ConversionAnode, as_json: bool) -> None:

@@ -6,6 +6,8 @@ from tests_support import fixed_result
 from screening.errors import ConfigError
 from screening.reactions.anodes import capacity_mah_per_g, conversion_anode
 from screening.thermo.phase_set import PhaseSet
+from screening.thermo.thermochemistry import build_thermochemistry
+from screening.units import EV_TO_KJ_PER_MOL
 
 FORMATION_EV = {"MgH2": -0.79, "LiH": -0.94, "TiH2": -2.00}
 
@@ -25,6 +27,15 @@ def test_mgh2_converts_to_mg_and_lih_in_one_step_at_the_hand_computed_voltage():
     # MgH2 + 2 Li -> Mg + 2 LiH: dH = 2 (-0.94) + 0.79 = -1.09 eV for 2 Li
     assert anode.voltage_v == pytest.approx(0.545)
     assert anode.capacity_mah_per_g == pytest.approx(2036.5, abs=1)
+
+
+def test_experimental_first_anode_steps_take_and_name_the_measured_formation_enthalpies():
+    phases = phase_set("H2", "Li", "Mg", "LiH", "MgH2")
+    (step,) = conversion_anode("MgH2", phases, build_thermochemistry(phases, correction_form=None)).steps
+    assert set(step.experimental_phases) == {"MgH2", "LiH"}
+    # MgH2 + 2 Li -> Mg + 2 LiH from the measured values: dH = 2 (-90.7) + 76.1 kJ/mol for 2 Li
+    assert step.voltage_v == pytest.approx(-(2 * -90.7 + 76.1) / EV_TO_KJ_PER_MOL / 2)
+    assert any(o.startswith("Mg: element reference") for o in step.energy_origins)
 
 
 def test_mgh2_volume_change_on_lithiation_is_about_85_percent_from_experimental_cells():

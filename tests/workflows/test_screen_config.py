@@ -67,7 +67,7 @@ def test_thermochemistry_defaults_to_experimental_first_and_can_be_model_only():
     model = ScreenConfig(with_change("energy", "thermochemistry", "model-only")).model
     assert model.thermochemistry == "model-only"
     assert ScreenConfig(with_change("energy", "correction_form", "species")).model.correction_form == "species"
-    with pytest.raises(ConfigError, match="thermochemistry.*experimental-first"):
+    with pytest.raises(ConfigError, match=r"thermochemistry.*experimental-first"):
         ScreenConfig(with_change("energy", "thermochemistry", "experiment"))
 
 
