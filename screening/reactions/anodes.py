@@ -26,7 +26,7 @@ from screening.reactions.release_path import (
     reaction_text,
 )
 from screening.thermo.phase_set import PhaseSet
-from screening.thermo.thermochemistry import EnergyOriginKind, Thermochemistry, formation_enthalpy_ev
+from screening.thermo.thermochemistry import Thermochemistry, formation_enthalpy_ev, origins_of
 
 LITHIUM = Element("Li")
 FARADAY_C_PER_MOL = physical_constants["Faraday constant"][0]
@@ -90,7 +90,7 @@ def conversion_anode(
         voltage = -dh_ev / (x1 - x0)
         if voltage <= 0:
             break  # Li metal would plate before this step
-        origins = [thermochemistry.origin(r) for _, r in changes] if thermochemistry is not None else []
+        experimental_phases, energy_origins = origins_of(thermochemistry, (r for _, r in changes))
         steps.append(
             AnodeStep(
                 reaction=f"{reaction_text(changes, 0.0)} (+{x1 - x0:.4g} Li)",
@@ -99,8 +99,8 @@ def conversion_anode(
                 voltage_v=voltage,
                 capacity_mah_per_g=capacity_mah_per_g(x1 - x0, molar_mass),
                 products=tuple(sorted(r.formula for n, r in after.values() if n > 0)),
-                experimental_phases=tuple(o.phase for o in origins if o.kind is EnergyOriginKind.EXPERIMENT),
-                energy_origins=tuple(o.describe() for o in origins),
+                experimental_phases=experimental_phases,
+                energy_origins=energy_origins,
             )
         )
     if not steps:

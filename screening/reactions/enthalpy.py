@@ -11,7 +11,7 @@ from pymatgen.core import Composition
 from screening.energy.phase_results import PhaseResult
 from screening.errors import UnbalancedReactionError
 from screening.thermo.phase_set import PhaseSet
-from screening.thermo.thermochemistry import EnergyOriginKind, Thermochemistry
+from screening.thermo.thermochemistry import Thermochemistry, origins_of
 from screening.units import EV_TO_KJ_PER_MOL
 
 if TYPE_CHECKING:  # pymatgen's reaction module pulls structure matching and scipy.optimize: only when parsing
@@ -83,7 +83,7 @@ def enthalpy_of_terms(
     thermo = thermochemistry
     correction_ev = sum(c * thermo.correction_ev(r) for c, r in per_h2) if thermo else 0.0
     sigma_ev = thermo.sigma_ev(per_h2) if thermo else 0.0
-    origins = [thermo.origin(r) for _, r in terms] if thermo else []
+    experimental_phases, energy_origins = origins_of(thermo, (r for _, r in terms))
     return ReactionEnthalpy(
         reaction=label,
         h2_released_mol=n_h2,
@@ -94,6 +94,6 @@ def enthalpy_of_terms(
         energy_source_id=phase_set.energy_source_id,
         phases=tuple(r.name for _, r in terms),
         uncalibrated_terms=tuple(thermo.uncalibrated_terms(per_h2)) if thermo else (),
-        experimental_phases=tuple(o.phase for o in origins if o.kind is EnergyOriginKind.EXPERIMENT),
-        energy_origins=tuple(o.describe() for o in origins),
+        experimental_phases=experimental_phases,
+        energy_origins=energy_origins,
     )

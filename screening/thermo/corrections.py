@@ -38,7 +38,7 @@ TRAINING_SET = Path(__file__).parents[1] / "data" / "formation_enthalpies.csv"
 PRIOR_SIGMA_SPECIES_EV = 0.3
 PRIOR_SIGMA_ELEMENT_EV = 0.1
 # Bounds of the model scatter per atom (eV) that the leave-one-out calibration searches.
-MIN_SCATTER_EV, MAX_SCATTER_EV = 1e-4, 0.5
+MIN_SCATTER_EV_PER_ATOM, MAX_SCATTER_EV_PER_ATOM = 1e-4, 0.5
 # A bond shorter than this between H and its nearest non-H neighbour makes H part of a complex anion.
 COMPLEX_BOND_A = {"B": 1.45, "N": 1.25, "Al": 1.85, "Ni": 1.75, "Fe": 1.75, "Co": 1.75, "Mn": 1.75, "Ru": 1.85}
 TRANSITION_METAL_COMPLEX = frozenset({"Ni", "Fe", "Co", "Mn", "Ru"})
@@ -167,9 +167,10 @@ class CorrectionScheme(MSONable):
         A form without a kind of term (no element shifts, say) does not count that kind as uncalibrated."""
         net: dict[str, float] = {}
         for c, r in results_with_coefficients:
-            for term in form_terms(CorrectionForm(self.form), correction_features(r)):
+            features = correction_features(r)  # a neighbour search: once per phase
+            for term in form_terms(CorrectionForm(self.form), features):
                 if term not in self.terms:
-                    net[term] = net.get(term, 0.0) + c * correction_features(r)[term]
+                    net[term] = net.get(term, 0.0) + c * features[term]
         return {term: count for term, count in sorted(net.items()) if abs(count) > 1e-9}
 
     def sigma_ev(self, results_with_coefficients: Sequence[tuple[float, PhaseResult]]) -> float:
@@ -286,11 +287,11 @@ def calibrated_scatter_ev(data: TrainingData, terms: Sequence[str]) -> float:
         residuals, variance = leave_one_out(data, terms, sigma_ev)
         return float(np.mean(residuals**2 / variance))
 
-    low, high = np.log(MIN_SCATTER_EV), np.log(MAX_SCATTER_EV)
-    if chi_square(MIN_SCATTER_EV) <= 1.0:
-        return MIN_SCATTER_EV
-    if chi_square(MAX_SCATTER_EV) >= 1.0:
-        return MAX_SCATTER_EV
+    low, high = np.log(MIN_SCATTER_EV_PER_ATOM), np.log(MAX_SCATTER_EV_PER_ATOM)
+    if chi_square(MIN_SCATTER_EV_PER_ATOM) <= 1.0:
+        return MIN_SCATTER_EV_PER_ATOM
+    if chi_square(MAX_SCATTER_EV_PER_ATOM) >= 1.0:
+        return MAX_SCATTER_EV_PER_ATOM
     for _ in range(40):  # bisection in log sigma: chi-square falls as the scatter grows
         middle = (low + high) / 2
         low, high = (middle, high) if chi_square(float(np.exp(middle))) > 1.0 else (low, middle)

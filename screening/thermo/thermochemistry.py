@@ -152,6 +152,18 @@ class Thermochemistry(MSONable):
         return EnergyOrigin(result.name, EnergyOriginKind.MODEL, f"{self.energy_source_id}, {corrections}", sigma)
 
 
+def origins_of(
+    thermochemistry: Thermochemistry | None, results: Iterable[PhaseResult]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The measured phases among `results` and one origin line per phase (both empty for the raw model): what a
+    reaction step records of where its energies came from."""
+    if thermochemistry is None:
+        return (), ()
+    origins = [thermochemistry.origin(r) for r in results]
+    measured = tuple(o.phase for o in origins if o.kind is EnergyOriginKind.EXPERIMENT)
+    return measured, tuple(o.describe() for o in origins)
+
+
 def measured_anchors(
     phase_set: PhaseSet, measured: Iterable[TrainingCompound], exclude_formulas: Iterable[str] = ()
 ) -> list[ExperimentalAnchor]:

@@ -90,7 +90,7 @@ def test_another_polymorph_shares_the_measured_shift_and_adds_the_model_scatter(
     phase_set = phase_set_with({}, noise_ev=0.01, extra=(other,))
     other.energy_per_formula_unit_ev = phase_set.get("MgH2").energy_per_formula_unit_ev + 0.1  # 0.1 eV higher
     chemistry = build_thermochemistry(phase_set)
-    measured, polymorph = phase_set.get("MgH2"), phase_set._by_name["MgH2-other"]
+    measured, polymorph = phase_set.get("MgH2"), phase_set.get("MgH2-other")
     difference = formation_enthalpy_ev(polymorph, phase_set, chemistry) - formation_enthalpy_ev(
         measured, phase_set, chemistry
     )
