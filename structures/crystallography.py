@@ -16,6 +16,7 @@ This module adds what pymatgen cannot do:
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from dataclasses import dataclass
@@ -142,6 +143,7 @@ def _check_element(symbol: str) -> None:
         raise FormulaError(f"{symbol!r} is not an element of the periodic table")
 
 
+@functools.cache  # pymatgen builds a group's operations in O(n^2) (0.5 s for Fm-3m): once per process is enough
 def resolve_space_group(symbol: str, setting: str = "") -> SpaceGroup:
     """pymatgen's space group of a Hermann-Mauguin symbol in a setting; no setting is the ITA standard one.
 

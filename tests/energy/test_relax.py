@@ -32,6 +32,20 @@ def test_stress_is_relaxed_even_when_forces_start_at_zero():
     assert result.max_stress_gpa <= result.settings.max_stress_gpa
 
 
+def test_cell_stiffness_of_the_initial_hessian_takes_fewer_steps_to_the_same_cell():
+    # strained Cu again: with the cell block at a metal's stiffness the first step lands near the minimum; a start
+    # 100 times too stiff creeps there (ASE's uniform 70 eV/A^2 is like that for most cells)
+    strained = Structure(
+        Lattice.cubic(3.6149 * 1.03), ["Cu"] * 4, [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
+    )
+    suited = relax_structure(strained, EMT)
+    stiff = relax_structure(strained, EMT, RelaxSettings(bfgs_hessian_cell_stiffness_gpa=4800.0))
+    assert suited.converged and stiff.converged
+    assert suited.steps < stiff.steps
+    assert suited.energy_per_atom_ev == pytest.approx(stiff.energy_per_atom_ev, abs=1e-4)
+    assert suited.structure.volume == pytest.approx(stiff.structure.volume, rel=1e-3)
+
+
 def test_atoms_too_close_to_start_with_are_refused_before_any_step():
     exploding = Structure(Lattice.cubic(5.0), ["Cu", "Cu"], [[0, 0, 0], [0.06, 0, 0]])  # 0.3 A apart
     with pytest.raises(RelaxationFailed, match=r"Cu: atoms overlap in the input structure"):
@@ -101,7 +115,8 @@ def test_overlapping_atoms_in_the_input_are_a_named_failure_not_a_crash():
     [({"symprec": -1.0}, "symprec must be between"), ({"symprec": 10.0}, "symprec must be between"),
      ({"max_steps": 0}, "max_steps must be a whole number from 1"), ({"max_steps": 10**12}, "max_steps must be"),
      ({"max_volume_change_pct": -1.0}, "max_volume_change_pct must be a finite number > 0"),
-     ({"fmax_ev_per_a": float("nan")}, "fmax_ev_per_a must be a finite number > 0")],
+     ({"fmax_ev_per_a": float("nan")}, "fmax_ev_per_a must be a finite number > 0"),
+     ({"bfgs_hessian_cell_stiffness_gpa": 0.0}, "bfgs_hessian_cell_stiffness_gpa must be a finite number > 0")],
 )  # fmt: skip
 def test_relax_settings_out_of_range_are_config_errors_naming_the_key(setting, message):
     with pytest.raises(ConfigError, match=message):
