@@ -12,9 +12,8 @@ Same structures (26 small literature phases of the library, from the H2 molecule
   the model again;
 - `atomate2_bfgs`: the same with `optimizer_kwargs={"optimizer": "BFGS"}`;
 - with `--levers` (first repeat only), variants of the project's relaxation that try ways to go faster, inside
-  this script only: LBFGS, an initial BFGS Hessian suited to the cell filter, fmax alone as the stopping
-  criterion; and, unless every variant is already on one thread, BLAS and torch held to one thread (for the
-  project and for atomate2).
+  this script only: LBFGS, and ASE's own initial BFGS Hessian instead of the project's; and, unless every
+  variant is already on one thread, BLAS and torch held to one thread (for the project and for atomate2).
 
 Even repeats run the three main variants in reverse order, so that a drift in the machine's load evens out.
 
@@ -70,11 +69,9 @@ PHASES = (
 )  # fmt: skip
 FMAX_EV_PER_A = 0.02  # RelaxSettings().fmax_ev_per_a, passed to atomate2
 ATOMATE2_FORCE_FIELD = "SevenNet"  # atomate2.forcefields.utils: MLFF.SevenNet -> SevenNetCalculator(model="7net-0")
-# The `bfgs_h0` lever's initial Hessian: atoms, and a bulk modulus (0.3 eV/A^3 = 48 GPa) for the cell block. Tried
-# on CaH2, AlH3, NaBH4, LiBH4, MgH2 (154 steps with ASE's 70 eV/A^2): 70 and 0.1 -> 107 steps, 30 and 0.3 -> 78,
-# 20 and 0.3 -> 73, 10 and 0.3 -> 58, energies within 0.01 meV/atom.
-H0_ATOMS_EV_PER_A2 = 10.0
-H0_BULK_MODULUS_EV_PER_A3 = 0.3
+# ASE's own BFGS start, 70 eV/A^2 on every coordinate (ase.optimize.BFGS(alpha=70.0)): the `ase_hessian` lever shows
+# what the project's initial Hessian (RelaxSettings.bfgs_hessian_*) gained over it.
+ASE_BFGS_ALPHA_EV_PER_A2 = 70.0
 WARM_IMPORTS = (
     "atomate2.forcefields.jobs", "jobflow.managers.local", "maggma.stores", "sevenn.calculator", "ase.filters",
     "ase.optimize", "ase.constraints", "pymatgen.io.ase", "pymatgen.symmetry.analyzer", "screening.energy.relax",
@@ -400,33 +397,19 @@ def torch_one_thread() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def initial_hessian_bfgs(
-    alpha_ev_per_a2: float = H0_ATOMS_EV_PER_A2, bulk_modulus_ev_per_a3: float = H0_BULK_MODULUS_EV_PER_A3
-) -> Iterator[None]:
-    """ASE's BFGS starts from H0 = 70 eV/A^2 on every degree of freedom. FrechetCellFilter's cell variables are
-    N * log(strain), whose curvature is about V * B / N^2 (0.05-5 eV here), so the first cell steps are hundreds of
-    times too short, and 70 eV/A^2 is stiff for the atoms too. Here H0 is alpha on the atoms and V * B / N^2 on
-    the cell, B a guessed bulk modulus. The project asks ase.optimize for its optimizer by name, so that name
-    points at this subclass while the block runs."""
-    import ase.optimize
-    from ase.filters import FrechetCellFilter
+def ase_initial_hessian() -> Iterator[None]:
+    """The project's relaxation started from ASE's BFGS Hessian (the same value on every coordinate) instead of
+    its own (softer atoms, a cell block from a typical stiffness), as it was before that lever was made."""
+    from screening.energy import relax
 
-    original = ase.optimize.BFGS
-
-    class InitialHessianBFGS(original):
-        def initialize(self) -> None:
-            super().initialize()
-            diagonal = np.full(self.optimizable.ndofs(), alpha_ev_per_a2)
-            if isinstance(self.atoms, FrechetCellFilter):
-                atoms = self.atoms.atoms
-                diagonal[-9:] = atoms.get_volume() * bulk_modulus_ev_per_a3 / len(atoms) ** 2
-            self.H0 = np.diag(diagonal)
-
-    ase.optimize.BFGS = InitialHessianBFGS
+    original = relax._bfgs_initial_hessian
+    relax._bfgs_initial_hessian = lambda atoms, settings: (
+        np.eye(len(original(atoms, settings))) * (ASE_BFGS_ALPHA_EV_PER_A2)
+    )
     try:
         yield
     finally:
-        ase.optimize.BFGS = original
+        relax._bfgs_initial_hessian = original
 
 
 def levers(
@@ -455,22 +438,16 @@ def levers(
 
         return run
 
-    # A stress threshold whose force equivalent (stress * V / N) is above fmax: fmax alone decides, as in atomate2.
-    fmax_only = RelaxSettings(max_stress_gpa=1.0)
     if threads_limited:
         return [
             ("project_lbfgs", project(settings=RelaxSettings(optimizer="LBFGS"))),
-            ("project_bfgs_h0", project(initial_hessian_bfgs)),
-            ("project_fmax_only", project(settings=fmax_only)),
-            ("project_bfgs_h0_fmax_only", project(initial_hessian_bfgs, settings=fmax_only)),
+            ("project_ase_hessian", project(ase_initial_hessian)),
         ]
     return [
         ("project_blas1", project(blas_one_thread)),
         ("project_blas1_torch1", project(blas_one_thread, torch_one_thread)),
         ("project_blas1_lbfgs", project(blas_one_thread, settings=RelaxSettings(optimizer="LBFGS"))),
-        ("project_blas1_bfgs_h0", project(blas_one_thread, initial_hessian_bfgs)),
-        ("project_blas1_bfgs_h0_torch1", project(blas_one_thread, initial_hessian_bfgs, torch_one_thread)),
-        ("project_blas1_fmax_only", project(blas_one_thread, settings=fmax_only)),
+        ("project_blas1_ase_hessian", project(blas_one_thread, ase_initial_hessian)),
         ("atomate2_bfgs_blas1", atomate2("BFGS", blas_one_thread)),
         ("atomate2_default_blas1_torch1", atomate2(None, blas_one_thread, torch_one_thread)),
         ("atomate2_bfgs_blas1_torch1", atomate2("BFGS", blas_one_thread, torch_one_thread)),
@@ -611,8 +588,6 @@ def write_results(path: Path, names: list[str], repeats: list[list[VariantRun]])
         ("project_blas1", "atomate2_bfgs_blas1"),
         ("project_blas1_torch1", "atomate2_default_blas1_torch1"),
         ("project_blas1_torch1", "atomate2_bfgs_blas1_torch1"),
-        ("project_blas1_bfgs_h0_torch1", "atomate2_default_blas1_torch1"),
-        ("project_blas1_bfgs_h0_torch1", "atomate2_bfgs_blas1_torch1"),
     )
     for faster, slower in same_threads:
         if faster in lever_speedups and slower in lever_speedups:
