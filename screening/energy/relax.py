@@ -176,47 +176,13 @@ def relax_structure(
     source.check_elements((el.symbol for el in structure.composition), formula)
     if (shortest := _min_distance_a(structure)) < MIN_INTERATOMIC_DISTANCE_A:
         raise RelaxationFailed(f"{formula}: atoms overlap in the input structure (shortest distance {shortest:.2f} A)")
-    import ase.optimize
-    from ase.constraints import FixSymmetry
-    from ase.filters import FrechetCellFilter
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    atoms = AseAtomsAdaptor.get_atoms(structure)
-    atoms.calc = source.calculator()
-    if settings.keep_symmetry:
-        atoms.set_constraint(FixSymmetry(atoms, symprec=settings.symprec))
-    # The filter's cell coordinates are f * log(strain) and its cell "forces" stress * volume / f. With f such that
-    # fmax on them is the stress threshold, one optimizer criterion converges both and the atoms are not pushed
-    # below fmax to reach it. f is kept large enough that one optimizer step (at most `maxstep` in these
-    # coordinates) strains the cell by MAX_STRAIN_PER_STEP at most; where that bound decides f (small cells), the
-    # optimizer's fmax is lowered instead, so that its criterion still implies the stress threshold.
-    fmax = settings.fmax_ev_per_a
-    target = atoms
-    optimizer_class = getattr(ase.optimize, settings.optimizer)
-    if settings.relax_cell:
-        stress_ev_per_a3 = settings.max_stress_gpa / EV_PER_A3_TO_GPA
-        cell_factor = max(
-            stress_ev_per_a3 * atoms.get_volume() / fmax, optimizer_class.defaults["maxstep"] / MAX_STRAIN_PER_STEP
-        )
-        fmax = min(fmax, stress_ev_per_a3 * atoms.get_volume() / cell_factor)
-        target = FrechetCellFilter(atoms, exp_cell_factor=cell_factor)
-    optimizer = optimizer_class(target, logfile=None)
-    if settings.optimizer == "BFGS":
-        optimizer.H0 = _bfgs_initial_hessian(target, settings)
-    optimizer.attach(_watch(atoms, atoms.get_volume(), settings, lambda: optimizer.nsteps), interval=1)
-    stopped = ""
-    for _ in range(3):  # a safety net: should the stress still be above its threshold, tighten and go on
-        try:
-            optimizer.run(fmax=fmax, steps=settings.max_steps - optimizer.nsteps)
-        except _Stopped as reason:
-            stopped = str(reason)
-            break
-        except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
-            raise RelaxationFailed(f"{formula}: optimizer failed ({exc})") from exc
-        stress_left = float(np.abs(atoms.get_stress()).max()) * EV_PER_A3_TO_GPA if settings.relax_cell else 0.0
-        if stress_left <= settings.max_stress_gpa or optimizer.nsteps >= settings.max_steps:
-            break
-        fmax /= 4
+    atoms, steps, stopped = _optimize(structure, source, settings, cautious=False)
+    if stopped:  # the fast start overshot into an unphysical region: once more from the start, as ASE starts
+        logger.info("%s: %s with the fitted start; relaxing again from ASE's start", formula, stopped)
+        atoms, cautious_steps, stopped = _optimize(structure, source, settings, cautious=True)
+        steps += cautious_steps
     energy_ev = float(atoms.get_potential_energy())
     atoms.set_constraint()  # the symmetry constraint has done its job; pymatgen cannot carry it
     final = AseAtomsAdaptor.get_structure(atoms)
@@ -231,7 +197,7 @@ def relax_structure(
         initial_structure=structure,
         energy_ev=energy_ev,
         converged=converged,
-        steps=optimizer.nsteps,
+        steps=steps,
         max_force_ev_per_a=max_force,
         max_stress_gpa=max_stress,
         space_group_before=_space_group_number(structure, settings.symprec),
@@ -245,13 +211,67 @@ def relax_structure(
     return result
 
 
+def _optimize(
+    structure: Structure, source: EnergySource, settings: RelaxSettings, cautious: bool
+) -> tuple[Atoms, int, str]:
+    """Run the optimizer on a fresh copy of `structure`: the relaxed atoms, the steps taken, and why the watch
+    stopped it ('' if it did not).
+
+    The filter's cell coordinates are f * log(strain) and its cell "forces" stress * volume / f. By default f is
+    such that fmax on them is the stress threshold, so one optimizer criterion converges both and the atoms are
+    not pushed below fmax to reach it; f is kept large enough that one step (at most `maxstep` in these
+    coordinates) strains the cell by MAX_STRAIN_PER_STEP at most, and BFGS starts from `_bfgs_initial_hessian`.
+    `cautious` is ASE's own start instead (f = N, 70 eV/A^2 everywhere), with fmax lowered until it implies the
+    stress threshold: slower, but it creeps into the nearest minimum where the fitted start can overshoot one."""
+    import ase.optimize
+    from ase.constraints import FixSymmetry
+    from ase.filters import FrechetCellFilter
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    atoms = AseAtomsAdaptor.get_atoms(structure)
+    atoms.calc = source.calculator()
+    if settings.keep_symmetry:
+        atoms.set_constraint(FixSymmetry(atoms, symprec=settings.symprec))
+    fmax = settings.fmax_ev_per_a
+    target = atoms
+    optimizer_class = getattr(ase.optimize, settings.optimizer)
+    if settings.relax_cell:
+        stress_ev_per_a3 = settings.max_stress_gpa / EV_PER_A3_TO_GPA
+        cell_factor = (
+            float(len(atoms))
+            if cautious
+            else max(
+                stress_ev_per_a3 * atoms.get_volume() / fmax, optimizer_class.defaults["maxstep"] / MAX_STRAIN_PER_STEP
+            )
+        )
+        fmax = min(fmax, stress_ev_per_a3 * atoms.get_volume() / cell_factor)
+        target = FrechetCellFilter(atoms, exp_cell_factor=cell_factor)
+    optimizer = optimizer_class(target, logfile=None)
+    if settings.optimizer == "BFGS" and not cautious:
+        optimizer.H0 = _bfgs_initial_hessian(target, settings)
+    optimizer.attach(_watch(atoms, atoms.get_volume(), settings, lambda: optimizer.nsteps), interval=1)
+    for _ in range(3):  # a safety net: should the stress still be above its threshold, tighten and go on
+        try:
+            optimizer.run(fmax=fmax, steps=settings.max_steps - optimizer.nsteps)
+        except _Stopped as reason:
+            return atoms, optimizer.nsteps, str(reason)
+        except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
+            formula = structure.composition.reduced_formula
+            raise RelaxationFailed(f"{formula}: optimizer failed ({exc})") from exc
+        stress_left = float(np.abs(atoms.get_stress()).max()) * EV_PER_A3_TO_GPA if settings.relax_cell else 0.0
+        if stress_left <= settings.max_stress_gpa or optimizer.nsteps >= settings.max_steps:
+            break
+        fmax /= 4
+    return atoms, optimizer.nsteps, ""
+
+
 def _bfgs_initial_hessian(target: Atoms | FrechetCellFilter, settings: RelaxSettings) -> np.ndarray:
     """A diagonal starting Hessian: `bfgs_hessian_atoms_ev_per_a2` on the atoms and, on a cell filter's nine cell
     coordinates (f * log(strain), f its exp_cell_factor), V * C / f^2, the curvature of a cell of stiffness C.
     ASE's own start (70 eV/A^2 everywhere) makes the first cell steps far too short or too long."""
     from ase.filters import FrechetCellFilter
 
-    diagonal = np.full(target.get_positions().size, settings.bfgs_hessian_atoms_ev_per_a2)
+    diagonal = np.full(target.get_positions().size, settings.bfgs_hessian_atoms_ev_per_a2, dtype=float)
     if isinstance(target, FrechetCellFilter):
         stiffness_ev_per_a3 = settings.bfgs_hessian_cell_stiffness_gpa / EV_PER_A3_TO_GPA
         diagonal[-9:] = target.atoms.get_volume() * stiffness_ev_per_a3 / target.exp_cell_factor**2

@@ -98,8 +98,18 @@ def test_default_mlip_reproduces_experimental_lattice_within_3_percent(name):
 def test_a_collapsing_cell_is_stopped_at_once_not_after_the_optimizer_returns():
     squeezed = Structure(Lattice.cubic(2.2), ["Al"] * 4, [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
     result = relax_structure(squeezed.get_primitive_structure(), EnergySource("emt"), RelaxSettings(max_steps=500))
-    assert result.steps <= 5
-    assert result.rejected_reason.startswith(f"stopped at step {result.steps}: volume changed by -")
+    assert result.steps <= 10  # the fitted start and then ASE's start, each stopped within a few steps
+    stopped_at = int(result.rejected_reason.removeprefix("stopped at step ").split(":")[0])
+    assert stopped_at <= 5 and "volume changed by -" in result.rejected_reason
+
+
+def test_a_start_that_overshoots_is_relaxed_again_from_ases_start():
+    # EMT's AlH3 has only a shallow minimum near the measured cell: the fitted start steps past it and the cell
+    # runs away (+41 % in 3 steps); ASE's cautious start finds it (+7.6 %), so the result is usable
+    result = relax_phase(get_phase("AlH3"), EMT)
+    assert result.converged and not result.rejected_reason
+    assert result.volume_change_pct == pytest.approx(7.6, abs=0.5)
+    assert result.steps > 20  # both attempts are counted
 
 
 def test_overlapping_atoms_in_the_input_are_a_named_failure_not_a_crash():
