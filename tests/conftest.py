@@ -1,6 +1,7 @@
 """Fixtures shared by every test package: a fresh calculation cache, and the recorded-response stand-in of the
 Materials Project API on 127.0.0.1 with a client that talks to it (no test ever calls the live API)."""
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,11 @@ from structures.materials_project import MaterialsProjectStructures
 TESTS_DIR = Path(__file__).parent
 RECORDINGS = TESTS_DIR / "data" / "materials_project"
 MP_API_KEY = "FAKE-KEY-FOR-TESTS-NOT-ISSUED-00"  # 32 characters, as mp-api requires; the stand-in checks none
+
+# `hydride-screen run` computes new phases in two worker processes by default. The tests that start it as a command
+# compute them in that one process (their EMT screens take seconds, and what a killed run leaves behind is the
+# subject of some of them); tests/workflows/test_parallel_phases.py runs the workers, through the command too.
+os.environ.setdefault("HYDRIDE_SCREEN_WORKERS", "1")
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -50,6 +51,8 @@ RUN_ID = re.compile(r"[0-9A-Za-z_-]+")  # run ids become folder names: no separa
 EXIT_BAD_INPUT = 2
 EXIT_NOT_FINISHED = 1
 EXIT_FAILURES = 3
+# Measured on 2 cores (docs/performance.md): two one-thread workers beat one process with torch's two threads.
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 
 
 class HydrideScreenApp(typer.Typer):
@@ -491,7 +494,7 @@ def load_config(screen: Path | None, store: str | None) -> ScreenConfig:
     return config.with_store(store_location(store)) if store else config
 
 
-def _run_with_progress(config: ScreenConfig) -> RunSummary:
+def _run_with_progress(config: ScreenConfig, workers: int) -> RunSummary:
     """Run, with a progress bar on a terminal, and a line per finished job on stderr otherwise (cron, nohup)."""
     from workflows.run import run_screen_locally  # jobflow: for runs, not for queries
 
@@ -501,7 +504,7 @@ def _run_with_progress(config: ScreenConfig) -> RunSummary:
         def log_line(done: int, total: int, name: str) -> None:
             typer.echo(f"[{done}/{total}, {time.monotonic() - started:.0f} s] {name}", err=True)
 
-        return run_screen_locally(config, log_line)
+        return run_screen_locally(config, log_line, workers)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, transient=True) as progress:
         task = progress.add_task(config.name, total=None)
@@ -509,7 +512,7 @@ def _run_with_progress(config: ScreenConfig) -> RunSummary:
         def advance(done: int, total: int, name: str) -> None:
             progress.update(task, completed=done, total=total, description=f"{config.name}: {name}")
 
-        return run_screen_locally(config, advance)
+        return run_screen_locally(config, advance, workers)
 
 
 def _stored_run_with_inputs(config: ScreenConfig) -> RunSummary | None:
@@ -536,6 +539,15 @@ def run(
     rerun: Annotated[
         bool, typer.Option("--rerun", help="Run even when a stored run has the same inputs (reused otherwise).")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            envvar="HYDRIDE_SCREEN_WORKERS",
+            help="Processes that compute new phases side by side, one thread each (1: all in this process).",
+        ),
+    ] = DEFAULT_WORKERS,
 ) -> None:
     """Run a screen on this machine: compute what is new, rank, store. One summary line on stdout. A stored run
     with the same config, code, data and energy source is reported instead of running again (--rerun runs)."""
@@ -543,7 +555,7 @@ def run(
     reused = None if rerun else _stored_run_with_inputs(config)
     signal.signal(signal.SIGTERM, _interrupt)  # a scheduler's kill: finish as Ctrl-C does, with exit code 1
     try:
-        summary = reused or _run_with_progress(config)
+        summary = reused or _run_with_progress(config, workers)
     except (ConfigError, MaterialsProjectError):  # raised before anything is written: bad input
         raise
     except HydrideScreenError as error:

@@ -12,6 +12,7 @@ from jobflow import Flow, run_locally
 from screening.errors import HydrideScreenError
 from screening.screen.documents import RunProvenance
 from workflows.config import ScreenConfig
+from workflows.parallel_phases import compute_in_workers, phase_tasks
 from workflows.phase_makers import calculation_cache
 from workflows.run_summary import RunSummary
 from workflows.screening_maker import ScreeningMaker
@@ -54,14 +55,17 @@ class _JobProgress(logging.Handler):
             self.callback(self.done, self.total, message.removeprefix("Finished job - ").rsplit(" (", 1)[0])
 
 
-def run_screen_locally(config: ScreenConfig, progress: ProgressCallback | None = None) -> RunSummary:
-    """Execute a screen with `run_locally` into the config's store; raises when the run did not finish."""
+def run_screen_locally(config: ScreenConfig, progress: ProgressCallback | None = None, workers: int = 1) -> RunSummary:
+    """Execute a screen with `run_locally` into the config's store; raises when the run did not finish. With
+    `workers` > 1 the phases are first computed in that many processes (`workflows.parallel_phases`)."""
     started = time.perf_counter()
     provenance = provenance_of(config)
     flow = screening_flow(config, provenance)
     config.store.prepare()  # after everything that can fail on bad input, so such a run writes nothing
     cache = calculation_cache(None)
     cached_before = len(cache)
+    if workers > 1 and not config.source.is_database:
+        compute_in_workers(phase_tasks(flow), workers, progress)
     jobflow_logger = logging.getLogger("jobflow.core.job")
     handler = _JobProgress(len(flow.jobs), progress) if progress else None
     if handler:

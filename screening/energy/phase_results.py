@@ -130,15 +130,25 @@ def phase_result_from_relaxation(phase: Phase, relaxation: RelaxationResult) -> 
 GENERATED_MAX_VOLUME_CHANGE_PCT = 150.0
 
 
+def _settings_for(phase: Phase, settings: RelaxSettings) -> RelaxSettings:
+    """The settings a phase is relaxed with: a guessed cell may change its volume more."""
+    guessed_cell = "generated" in phase.tags or "model" in phase.tags
+    if guessed_cell and settings.max_volume_change_pct < GENERATED_MAX_VOLUME_CHANGE_PCT:
+        return replace(settings, max_volume_change_pct=GENERATED_MAX_VOLUME_CHANGE_PCT)
+    return settings
+
+
+def relax_cache_key(phase: Phase, source: EnergySource, settings: RelaxSettings) -> str:
+    """The cache key of a phase's relaxation: its structure, the model and the settings it is relaxed with."""
+    return cache_key("relax", phase.build(), source.id, settings_fields(_settings_for(phase, settings)))
+
+
 def relax_cached(
     phase: Phase, source: EnergySource, settings: RelaxSettings, cache: ResultCache | None = None
 ) -> RelaxationResult:
     """The relaxation of a phase, from the cache when the same structure, model and settings were done."""
-    guessed_cell = "generated" in phase.tags or "model" in phase.tags
-    if guessed_cell and settings.max_volume_change_pct < GENERATED_MAX_VOLUME_CHANGE_PCT:
-        settings = replace(settings, max_volume_change_pct=GENERATED_MAX_VOLUME_CHANGE_PCT)
-    structure = phase.build()
-    key = cache_key("relax", structure, source.id, settings_fields(settings))
+    settings = _settings_for(phase, settings)
+    key = relax_cache_key(phase, source, settings)
     if cache is not None and (stored := cache.get(key, RelaxationResult)) is not None:
         return stored
     result = relax_phase(phase, source, settings)

@@ -155,6 +155,12 @@ def _supercell_matrix(structure: Structure, settings: PhononSettings) -> tuple[t
     return supercell_matrix_for_length(structure, settings.min_supercell_length_a)
 
 
+def phonon_cache_key(structure: Structure, source: EnergySource, settings: PhononSettings, is_molecule: bool) -> str:
+    """The cache key of a structure's phonons: the structure, the model and the settings."""
+    key_settings = settings_fields(settings) | ({"is_molecule": True} if is_molecule else {})
+    return cache_key("phonons", structure, source.id, key_settings)
+
+
 def compute_phonons(
     structure: Structure,
     source: EnergySource,
@@ -171,8 +177,7 @@ def compute_phonons(
     settings = settings or PhononSettings()
     formula = structure.composition.reduced_formula
     source.check_elements((el.symbol for el in structure.composition), formula)
-    key_settings = settings_fields(settings) | ({"is_molecule": True} if is_molecule else {})
-    key = cache_key("phonons", structure, source.id, key_settings)
+    key = phonon_cache_key(structure, source, settings, is_molecule)
     if cache is not None:
         stored = cache.get(key, PhononResult)
         if stored is not None:
