@@ -124,5 +124,5 @@ def compute_in_workers(
                 continue
             done += 1
             if progress:
-                progress(done, len(pending), f"phase {name}")
+                progress(done, len(pending), f"{name} (in a worker)")
     return done

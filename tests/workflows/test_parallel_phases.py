@@ -53,7 +53,7 @@ def test_two_workers_give_the_run_of_one_process_and_leave_the_flow_nothing_to_c
     assert CountingEMT.calls == 0  # every energy was evaluated in the workers, none by the flow in this process
     assert parallel.calculations_computed == serial.calculations_computed > 0
     assert len(ResultCache(tmp_path / "parallel-cache" / "results")) == serial.calculations_computed
-    phase_lines = [name for _, _, name in progress if name.startswith("phase ")]
+    phase_lines = [name for _, _, name in progress if name.endswith(" (in a worker)")]
     assert len(phase_lines) == len(phase_tasks(screening_flow(emt_screen_with_phonons(tmp_path / "x"))))
     assert [c.reaction for c in parallel.run.ranked.candidates] == [c.reaction for c in serial.run.ranked.candidates]
     for one, other in zip(parallel.run.ranked.candidates, serial.run.ranked.candidates, strict=True):
@@ -95,5 +95,5 @@ def test_the_command_line_computes_new_phases_in_the_workers_it_is_given(tmp_pat
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)
     assert record["calculations_computed"] == len(ResultCache(tmp_path / "cache" / "results")) > 0
-    phases = [line for line in done.stderr.splitlines() if "] phase " in line]  # one line per phase a worker did
+    phases = [line for line in done.stderr.splitlines() if line.endswith(" (in a worker)")]  # one per phase
     assert len(phases) == len(list((tmp_path / "cache" / "results").glob("relax-*.json")))
