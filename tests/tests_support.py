@@ -10,7 +10,6 @@ from ase.calculators.emt import EMT
 from screening.energy.phase_results import PhaseResult, formula_units
 from screening.reactions.result import ReactionResult
 from structures.library import get_phase
-from workflows.parallel_phases import PhaseTask
 
 
 def fixed_result(name: str, formation_ev: float = 0.0, source_id: str = "fixed") -> PhaseResult:
@@ -104,10 +103,3 @@ CLI_LISTING_MODULES = (
     "import sys\nfrom workflows.cli import app\n"
     "try:\n    app()\nfinally:\n    print(sorted(sys.modules), file=sys.stderr)"
 )
-
-
-class BrokenWorkerTask(PhaseTask):
-    """A phase task that raises where it is computed (in a worker process), as an unforeseen error would."""
-
-    def compute(self) -> None:
-        raise RuntimeError(f"{self.phase.name}: broken on purpose")

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 from conftest import TESTS_DIR
-from tests_support import BrokenWorkerTask, CountingEMT
+from parallel_support import BrokenWorkerTask
+from tests_support import CountingEMT
 
 from screening.energy.cache import ResultCache
 from workflows.config import ScreenConfig
