@@ -20,8 +20,8 @@ REQUIRED = [
     "Mg(NH2)2", "Mg2NiH4", "Mg2FeH6",
     # borides, nitrides, silicides, intermetallics
     "MgB2", "AlB2", "CaB6", "CrB2", "TiB2", "Li3N", "Li3BN2", "Mg2Si", "Mg2Ge", "Mg2Ni", "Mg2Cu", "MgCu2", "Mg17Al12",
-    # products of the reference reactions found by the structure search
-    "Li2Ca(NH)2",
+    # products of the reference reactions: a model on a measured frame, a published prototype
+    "Li2Ca(NH)2", "Li3AlN2", "LiMgN",
 ]  # fmt: skip
 
 
@@ -133,3 +133,15 @@ def test_potassium_has_the_cod_lattice_at_78_k():
     potassium = get_phase("K")
     assert potassium.experimental_lattice.a_a == pytest.approx(5.247)
     assert potassium.temperature_k == 78
+
+
+def test_li2ca_nh2_model_keeps_the_measured_heavy_atom_frame_and_cell():
+    # Wu et al. (2007): P-3m1, a = 3.5664, c = 5.9540 A, Ca on 1b; the model adds H on the threefold axis
+    phase = get_phase("Li2CaN2H2")
+    assert phase.name == "Li2Ca(NH)2" and "model" in phase.tags and phase.space_group == "P-3m1"
+    assert phase.experimental_lattice.a_a == pytest.approx(3.5664) and phase.experimental_lattice.c_a == pytest.approx(
+        5.954
+    )
+    structure = phase.build()
+    n, h = (structure.indices_from_symbol(el) for el in ("N", "H"))
+    assert min(structure.get_distance(i, j) for i in n for j in h) == pytest.approx(0.94, abs=0.02)
