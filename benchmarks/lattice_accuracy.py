@@ -2,7 +2,9 @@
 
 Every library phase is covered: measured phases against their experimental lattice; `searched` phases (no
 measurement) against the cell their structure search found, marked `searched`, so the column shows how far the
-source moves them; those are left out of the summary line, which is about experiment only.
+source moves them; those are left out of the summary line, which is about experiment only. The last column says
+what the entry's data rest on: a search record, a model or generated structure, a cited source that was found
+unverifiable against a second one, or a cited source; a tally of these ends the table.
 
 Usage: python benchmarks/lattice_accuracy.py [--source sevennet] [--tag hydride] [--max-atoms N] [NAME ...]
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
 
 from screening.energy.cache import ResultCache, default_cache_dir
 from screening.energy.phase_results import relax_cached
@@ -20,6 +23,15 @@ from screening.errors import HydrideScreenError
 from structures.crystallography import strained_lattice_parameters
 from structures.library import default_library
 from structures.phase import Phase
+
+
+def provenance(phase: Phase) -> str:
+    """What an entry's structure rests on, in a word: its search record, a model or generated structure, or a
+    cited source (marked unverified where no second source could be found)."""
+    for tag, word in (("searched", "search record"), ("model", "model"), ("generated", "generated")):
+        if tag in phase.tags:
+            return word
+    return "cited, unverified" if phase.source_check.startswith("unverified") else "cited"
 
 
 def compare_to_searched_cell(phase: Phase, result: RelaxationResult) -> LatticeComparison:
@@ -44,8 +56,9 @@ def main() -> None:
     library = default_library()
     phases = [library.get(n) for n in args.names] or list(library.with_tag(args.tag) if args.tag else library)
     source, cache = EnergySource(args.source), ResultCache(default_cache_dir())
-    print(f"{'phase':<14} {'atoms':>5} {'a %':>7} {'b %':>7} {'c %':>7} {'V %':>7} {'steps':>5} {'s':>6}")
+    print(f"{'phase':<14} {'atoms':>5} {'a %':>7} {'b %':>7} {'c %':>7} {'V %':>7} {'steps':>5} {'s':>6}  data")
     errors = []
+    tally = Counter(provenance(phase) for phase in phases)
     for phase in phases:
         n_atoms = len(phase.build())
         if args.max_atoms is not None and n_atoms > args.max_atoms:
@@ -63,12 +76,13 @@ def main() -> None:
             errors.append(c.max_abs_error_pct)
         print(
             f"{phase.name:<14} {n_atoms:>5} {c.a_error_pct:>7.2f} {c.b_error_pct:>7.2f} {c.c_error_pct:>7.2f} "
-            f"{c.volume_error_pct:>7.2f} {result.steps:>5} {time.perf_counter() - start:>6.1f}"
-            + ("  searched (no measured cell)" if searched else "")
+            f"{c.volume_error_pct:>7.2f} {result.steps:>5} {time.perf_counter() - start:>6.1f}  {provenance(phase)}"
+            + (" (against the searched cell)" if searched else "")
         )
     if errors:
         within = sum(e < 3.0 for e in errors)
         print(f"{len(errors)} phases; mean max-axis error {sum(errors) / len(errors):.2f} %; {within} within 3 %")
+    print("data: " + ", ".join(f"{count} {word}" for word, count in tally.most_common()))
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def phase_from_record(record: dict[str, Any], origin: str = "") -> Phase:
     where = f"{origin}: phase {record.get('name', '?')!r}"
     known = {
         "name", "formula", "aliases", "tags", "space_group", "setting", "lattice", "sites", "molecule",
-        "source", "experimental_space_group", "temperature_k", "note",
+        "source", "source_check", "experimental_space_group", "temperature_k", "note",
     }  # fmt: skip
     unknown = set(record) - known
     if unknown:
@@ -119,6 +119,7 @@ def phase_from_record(record: dict[str, Any], origin: str = "") -> Phase:
         experimental_space_group=record.get("experimental_space_group", ""),
         temperature_k=record.get("temperature_k"),
         note=record.get("note", ""),
+        source_check=record.get("source_check", ""),
     )
 
 

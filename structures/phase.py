@@ -54,6 +54,7 @@ class Phase(MSONable):
     temperature_k: float | None = None
     note: str = ""
     material_id: str = ""  # the Materials Project id of this polymorph, where one is known
+    source_check: str = ""  # how `source` was checked against an independent one; "unverified: ..." when it was not
 
     def __post_init__(self) -> None:
         unknown = set(self.tags) - TAGS

@@ -145,3 +145,11 @@ def test_li2ca_nh2_model_keeps_the_measured_heavy_atom_frame_and_cell():
     structure = phase.build()
     n, h = (structure.indices_from_symbol(el) for el in ("N", "H"))
     assert min(structure.get_distance(i, j) for i in n for j in h) == pytest.approx(0.94, abs=0.02)
+
+
+def test_entries_found_unverifiable_say_so_and_every_entry_cites_its_source():
+    for phase in LIBRARY:
+        assert phase.source, phase.name
+        assert phase.source_check == "" or phase.source_check.startswith(("unverified: ", "checked: ")), phase.name
+    unverified = {phase.name for phase in LIBRARY if phase.source_check.startswith("unverified")}
+    assert unverified == {"LiBH4", "Li3AlH6", "Li3BN2", "TiH2", "YH2", "LaH2", "MgB2", "CrB2", "Mg2Si", "Mg2Ge", "LiAl"}
