@@ -545,7 +545,7 @@ def run(
             "--workers",
             min=1,
             envvar="HYDRIDE_SCREEN_WORKERS",
-            help="Processes that compute new phases side by side, one thread each (1: all in this process).",
+            help="Processes that compute new phases side by side, sharing the cores (1: all in this process).",
         ),
     ] = DEFAULT_WORKERS,
 ) -> None:

@@ -1,10 +1,11 @@
 """Phase calculations of a local run spread over worker processes before the flow runs.
 
 A screen's cost is its relaxations and phonons, one phase at a time. On a small CPU the model's own threads
-share a call badly (most of a small cell's call is per-call overhead, not arithmetic), so `workers` processes of
-one thread each, every one with its own model, compute the phases side by side. They run the flow's own phase
-makers (`RelaxMaker.outcome`, `PhononMaker.outcome`), whose results land in the calculation cache; the flow
-then finds every one of them there. Cache files are written atomically, so two processes never see half a file.
+share a call badly (most of a small cell's call is per-call overhead, not arithmetic), so `workers` processes,
+each with its own model and its share of the cores (one thread each on 2 cores), compute the phases side by
+side. They run the flow's own phase makers (`RelaxMaker.outcome`, `PhononMaker.outcome`), whose results land in
+the calculation cache; the flow then finds every one of them there. Cache files are written atomically, so two
+processes never see half a file.
 """
 
 from __future__ import annotations
@@ -70,14 +71,21 @@ def phase_tasks(flow: Flow) -> list[PhaseTask]:
 
 
 # Thread pools of the numerical libraries, read once when they load; a spawned worker inherits these from its parent.
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# BLAS stays on one thread: the relaxations' small solves only wait on a second one (docs/performance.md).
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def threads_per_worker(workers: int) -> int:
+    """The cores shared out between the workers: one thread each on 2 cores, more where there are more cores."""
+    return max(1, (os.cpu_count() or 1) // workers)
 
 
 @contextlib.contextmanager
-def _one_thread_environment() -> Iterator[None]:
-    """Workers started inside this block load numpy's BLAS and torch with one thread each."""
-    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
-    os.environ.update(dict.fromkeys(THREAD_VARIABLES, "1"))
+def _worker_environment(threads: int) -> Iterator[None]:
+    """Workers started inside this block load torch (OpenMP) with `threads` threads and BLAS with one."""
+    wanted = dict.fromkeys(BLAS_THREAD_VARIABLES, "1") | {"OMP_NUM_THREADS": str(threads)}
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
     try:
         yield
     finally:
@@ -88,11 +96,11 @@ def _one_thread_environment() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _one_thread() -> None:
-    """Each worker computes with one torch thread (the workers, not the threads, use the cores)."""
+def _set_threads(threads: int) -> None:
+    """A worker computes with its share of the cores (the workers, not one process's threads, use them)."""
     import torch
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     torch.set_num_interop_threads(1)
 
 
@@ -108,7 +116,7 @@ def _compute(task: PhaseTask) -> tuple[str, str]:
 def compute_in_workers(
     tasks: list[PhaseTask], workers: int, progress: Callable[[int, int, str], None] | None = None
 ) -> int:
-    """Compute the tasks the cache does not hold in `workers` processes of one thread each; the number that
+    """Compute the tasks the cache does not hold in `workers` processes (`threads_per_worker` each); the number that
     finished. A task that raises is logged and left to the flow, which computes it again and reports its error
     where the run expects it. Fewer than two such tasks are left to the flow: a worker's start-up (imports and a
     model load, about 10 s) would cost more than it saves. An interrupt stops the workers at once."""
@@ -117,7 +125,12 @@ def compute_in_workers(
         return 0
     done = 0
     context = multiprocessing.get_context("spawn")  # fork would copy a loaded model and torch's thread pools
-    with _one_thread_environment(), context.Pool(min(workers, len(pending)), initializer=_one_thread) as pool:
+    workers = min(workers, len(pending))
+    threads = threads_per_worker(workers)
+    with (
+        _worker_environment(threads),
+        context.Pool(workers, initializer=_set_threads, initargs=(threads,)) as pool,
+    ):
         for name, error in pool.imap_unordered(_compute, pending):
             if error:
                 logger.warning("phase %s failed in a worker (%s); the flow computes it again", name, error)

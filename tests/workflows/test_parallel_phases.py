@@ -13,7 +13,7 @@ from tests_support import CountingEMT
 
 from screening.energy.cache import ResultCache
 from workflows.config import ScreenConfig
-from workflows.parallel_phases import compute_in_workers, phase_tasks
+from workflows.parallel_phases import compute_in_workers, phase_tasks, threads_per_worker
 from workflows.phase_makers import PhononMaker, RelaxMaker
 from workflows.run import run_screen_locally, screening_flow
 
@@ -98,3 +98,10 @@ def test_the_command_line_computes_new_phases_in_the_workers_it_is_given(tmp_pat
     assert record["calculations_computed"] == len(ResultCache(tmp_path / "cache" / "results")) > 0
     phases = [line for line in done.stderr.splitlines() if line.endswith(" (in a worker)")]  # one per phase
     assert len(phases) == len(list((tmp_path / "cache" / "results").glob("relax-*.json")))
+
+
+def test_workers_share_the_cores_one_thread_each_on_two(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert threads_per_worker(2) == 4 and threads_per_worker(3) == 2 and threads_per_worker(16) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert threads_per_worker(2) == 1
