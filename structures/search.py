@@ -10,11 +10,13 @@ Phys. Rev. B 77, 104115 (2008):
 1. random symmetric placements: a space group and a cell of 1, 2, 4 ... formula units are drawn; every ion and
    every anion centre is put on an orbit of that group (a random point pulled onto a nearby symmetry element, as
    AIRSS does, so that special positions occur); cells whose ions come closer than their radii allow are dropped;
-2. the surviving arrangements of point charges are ranked by their Ewald energy at the estimated volume
-   (the electrostatic part of PEGS; its soft-sphere repulsion is replaced by the distance bounds), and only
-   the best and mutually different ones go on;
+2. each arrangement is relaxed, cell and ions together, as charged soft spheres (`structures.point_charges`: the
+   Coulomb energy plus a soft-sphere repulsion, the energy of PEGS with the units reduced to spheres), which
+   removes the random cell it was drawn with; the arrangements are ranked by that energy, copies that relaxed
+   into the same arrangement are merged, and each is re-expressed in the full symmetry it relaxed into;
 3. each anion centre gets its rigid unit (BH4-, NH2-, FeH6 4-, ...) in an orientation its site symmetry
-   allows, found by minimising the mismatch between the unit and its images under the site-symmetry group;
+   allows (in the full symmetry, and in the group drawn when that is lower), found by minimising the mismatch
+   between the unit and its images under the site-symmetry group;
 4. isotype substitution: structures the caller names (a published isotype) with their species replaced,
    scaled to the estimated volume, join as candidates;
 5. everything is relaxed by the caller's function; results that end up the same structure are merged.
@@ -38,7 +40,6 @@ from typing import Any
 
 import numpy as np
 from monty.json import MontyDecoder, MSONable
-from pymatgen.analysis.ewald import EwaldSummation
 from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Element, Lattice, Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
@@ -48,13 +49,14 @@ from scipy.spatial.transform import Rotation
 
 from structures.cache_files import cache_root, write_json_atomically
 from structures.errors import HydrideScreenError
+from structures.point_charges import relax_ions
 
 logger = logging.getLogger(__name__)
 
 # (energy in eV of the whole cell, relaxed structure), or None when the relaxation was rejected
 RelaxFunction = Callable[[Structure], "tuple[float, Structure] | None"]
 
-SEARCH_VERSION = 2  # part of every cache key: bump when the generator changes what a seed produces
+SEARCH_VERSION = 3  # part of every cache key: bump when the generator changes what a seed produces
 
 
 class StructureSearchError(HydrideScreenError, ValueError):
@@ -355,7 +357,7 @@ class _Arrangement:
     lattice: Lattice
     formula_units: int  # per primitive cell
     sites: list[tuple[Unit, np.ndarray]]  # (unit, fractional centre) in the conventional cell
-    ewald_per_fu_ev: float = 0.0
+    energy_per_fu_ev: float = 0.0  # in the soft-ion model, once relaxed
 
     def point_charges(self) -> Structure:
         species = [Element(u.centre) for u, _ in self.sites]
@@ -415,10 +417,41 @@ def _fits(unit: Unit, orbit: np.ndarray, sites: list[tuple[Unit, np.ndarray]], l
     return min(lattice.abc) >= 1.6 * unit.radius_a
 
 
-def _ewald_per_fu(arrangement: _Arrangement) -> float:
-    structure = arrangement.point_charges()
+def _relaxed(arrangement: _Arrangement) -> _Arrangement:
+    """The arrangement with cell and ions relaxed as charged soft spheres (`structures.point_charges`), and its
+    energy per formula unit in that model."""
+    units = [u for u, _ in arrangement.sites]
+    relaxed = relax_ions(
+        arrangement.lattice.matrix, np.array([c for _, c in arrangement.sites]),
+        np.array([u.charge for u in units], dtype=float), np.array([u.radius_a for u in units]),
+    )  # fmt: skip
     z_conventional = arrangement.formula_units * arrangement.group.n_centring
-    return float(EwaldSummation(structure).total_energy) / z_conventional
+    return replace(
+        arrangement, lattice=Lattice(relaxed.cell_a), sites=list(zip(units, relaxed.frac_coords, strict=True)),
+        energy_per_fu_ev=relaxed.energy_ev / z_conventional,
+    )  # fmt: skip
+
+
+def _symmetrized(arrangement: _Arrangement, symprec_a: float = 0.1) -> _Arrangement:
+    """The relaxed arrangement in the full symmetry it relaxed into (often higher than the group it was drawn in:
+    soft ions relax onto the special positions of a supergroup), in that group's conventional cell."""
+    points = arrangement.point_charges()
+    refined = SpacegroupAnalyzer(points, symprec=symprec_a).get_refined_structure()
+    analyzer = SpacegroupAnalyzer(refined, symprec=0.01)
+    dataset = analyzer.get_symmetry_dataset()
+    if dataset.number == arrangement.group.number:
+        return arrangement
+    rotations = np.array(dataset.rotations, dtype=float)
+    n_centring = sum(1 for r in rotations if np.allclose(r, np.eye(3)))
+    group = _Group(
+        dataset.number, dataset.international, rotations, np.array(dataset.translations) % 1.0, n_centring,
+        analyzer.get_crystal_system(),
+    )  # fmt: skip
+    by_species = {(u.centre, u.charge): u for u, _ in arrangement.sites}
+    sites = [(by_species[site.specie.symbol, round(site.specie.oxi_state)], site.frac_coords) for site in refined]
+    ions_per_fu = len(arrangement.sites) / (arrangement.formula_units * arrangement.group.n_centring)
+    z = round(len(sites) / n_centring / ions_per_fu)
+    return _Arrangement(group, refined.lattice, z, sites, arrangement.energy_per_fu_ev)
 
 
 # ---------------------------------------------------------------------------------------------- decoration
@@ -561,9 +594,8 @@ def generate_candidates(spec: SearchSpec) -> list[tuple[str, Structure]]:
         group = _group(int(rng.choice(groups)))
         arrangement = _place(group, units, int(rng.choice(sizes)), volume_per_fu, rng)
         if arrangement is not None:
-            arrangement.ewald_per_fu_ev = _ewald_per_fu(arrangement)
-            arrangements.append(arrangement)
-    arrangements.sort(key=lambda a: a.ewald_per_fu_ev)
+            arrangements.append(_relaxed(arrangement))
+    arrangements.sort(key=lambda a: a.energy_per_fu_ev)
     logger.info("%s: %d arrangements from %d attempts", spec.formula, len(arrangements), attempts)
 
     candidates: list[tuple[str, Structure]] = []
@@ -572,19 +604,25 @@ def generate_candidates(spec: SearchSpec) -> list[tuple[str, Structure]]:
         parent = structure.composition.reduced_formula
         candidates.append((f"isotype {parent}", _substituted(structure, mapping, volume_per_atom)))
     matcher = StructureMatcher(ltol=0.3, stol=0.4, angle_tol=8, primitive_cell=True, attempt_supercell=True)
-    chosen: list[Structure] = []
+    chosen: list[tuple[float, Structure]] = []
     for arrangement in arrangements:
         if len(candidates) >= spec.n_relaxed + len(spec.isotypes):
             break
         points = arrangement.point_charges().get_primitive_structure(tolerance=0.05)
-        if any(matcher.fit(points, other) for other in chosen):
+        energy = arrangement.energy_per_fu_ev
+        # relaxed copies of one arrangement share its energy: compare structures only within 0.01 eV per formula unit
+        if any(abs(energy - e) < 0.01 and matcher.fit(points, other) for e, other in chosen):
             continue
-        structure = next((s for s in (_decorate(arrangement, rng) for _ in range(4)) if s is not None), None)
-        if structure is None:
-            continue
-        chosen.append(points)
-        origin = f"random {arrangement.group.symbol} Z={arrangement.formula_units}"
-        candidates.append((origin, structure.get_primitive_structure(tolerance=0.05)))
+        chosen.append((energy, points))
+        # the units decorated in the full symmetry the ions relaxed into, and in the group they were drawn in when
+        # that is lower (a unit's orientation may break the symmetry of the centres, as in LiBH4)
+        symmetric = _symmetrized(arrangement)
+        for version in [symmetric] if symmetric is arrangement else [symmetric, arrangement]:
+            decorated = (s for s in (_decorate(version, rng) for _ in range(4)) if s is not None)
+            structure = next(decorated, None)
+            if structure is not None and len(candidates) < spec.n_relaxed + len(spec.isotypes):
+                origin = f"random {version.group.symbol} ({version.group.number}) Z={version.formula_units}"
+                candidates.append((origin, structure.get_primitive_structure(tolerance=0.05)))
     return candidates
 
 
