@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 from pymatgen.analysis.structure_matcher import StructureMatcher
@@ -24,7 +25,7 @@ from screening.energy.cache import ResultCache, default_cache_dir
 from screening.energy.phase_results import relax_cached
 from screening.energy.search import SEARCH_RELAX_SETTINGS, TIGHT_RELAX_SETTINGS, relax_function, relax_key
 from screening.energy.sources import EnergySource
-from structures.library import get_phase
+from structures.library import default_library, get_phase
 from structures.search import SearchSpec, search
 
 TARGETS = {
@@ -35,6 +36,18 @@ TARGETS = {
     "NaBH4": {"Na": 1, "BH4": 1},
 }
 RESULTS = Path(__file__).parent / "results" / "structure_search.json"
+IONIC_TAGS = {"hydride", "nitride", "complex-hydride"}
+
+
+def library_prior() -> tuple[tuple[int, float], ...]:
+    """Space-group counts of the training set: the library's ionic phases with measured structures (hydrides,
+    nitrides, complex hydrides; no model or searched ones), the five validation phases held out."""
+    counts = Counter(
+        SpacegroupAnalyzer(phase.build(), symprec=0.01).get_space_group_number()
+        for phase in default_library()
+        if IONIC_TAGS & set(phase.tags) and not {"model", "searched"} & set(phase.tags) and phase.name not in TARGETS
+    )
+    return tuple(sorted((number, float(n)) for number, n in counts.items()))
 
 
 def main() -> None:
@@ -44,6 +57,8 @@ def main() -> None:
     parser.add_argument("--generated", type=int, default=150)
     parser.add_argument("--relaxed", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--prior", choices=("none", "library"), default="none",
+                        help="draw half the space groups by their frequency in the library's ionic phases")  # fmt: skip
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy 2-core box)")
     args = parser.parse_args()
     import torch
@@ -55,10 +70,14 @@ def main() -> None:
     tight = relax_function(source, TIGHT_RELAX_SETTINGS)
     print(f"{'phase':<9} {'dE meV/atom':>11} {'found':<12} {'expected':<10} {'match':<5} {'relaxed':>7} {'s':>7}")
     rows = []
+    prior = library_prior() if args.prior == "library" else ()
+    results = RESULTS.with_name("structure_search_prior.json") if prior else RESULTS
+    if prior:
+        print("space-group prior (number: count):", ", ".join(f"{g}: {n:.0f}" for g, n in prior))
     for name in args.names:
         spec = SearchSpec(
             TARGETS[name], formula_units=(1, 2, 4), max_atoms=24, n_generated=args.generated,
-            n_relaxed=args.relaxed, seed=args.seed,
+            n_relaxed=args.relaxed, seed=args.seed, space_group_prior=prior,
         )  # fmt: skip
         result = search(spec, relax_function(source, SEARCH_RELAX_SETTINGS), relax_key(source, SEARCH_RELAX_SETTINGS))
         start = time.perf_counter()
@@ -84,10 +103,10 @@ def main() -> None:
             f"{result.n_relaxed:>7} {seconds:>7.0f}",
             flush=True,
         )
-        stored = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+        stored = json.loads(results.read_text()) if results.is_file() else {}
         stored[name] = rows[-1]  # one row per phase, kept across runs of single phases
-        RESULTS.parent.mkdir(exist_ok=True)
-        RESULTS.write_text(json.dumps(stored, indent=1))
+        results.parent.mkdir(exist_ok=True)
+        results.write_text(json.dumps(stored, indent=1))
     within = sum(abs(r["delta_mev_per_atom"]) <= 5.0 or r["delta_mev_per_atom"] < 0 for r in rows)
     print(f"{within} of {len(rows)} within 5 meV/atom of the relaxed experimental structure (or below it)")
 

@@ -140,7 +140,8 @@ def unit_of(name: str) -> Unit:
 class SearchSpec(MSONable):
     """What to search: units per formula unit, cell sizes (formula units per primitive cell, capped by
     `max_atoms`), how many arrangements to generate and how many candidates to relax, the random seed, and
-    optionally space groups to draw from (numbers; default all 2-230) and isotypes as (structure, species map)."""
+    optionally space groups to draw from (numbers; default all 2-230), a prior over them as (number, weight) pairs
+    (half the draws follow it), and isotypes as (structure, species map)."""
 
     units: dict[str, int]
     formula_units: tuple[int, ...] = (1, 2, 4)
@@ -150,6 +151,7 @@ class SearchSpec(MSONable):
     n_kept: int = 5
     seed: int = 0
     space_groups: tuple[int, ...] = ()
+    space_group_prior: tuple[tuple[int, float], ...] = ()
     isotypes: tuple[tuple[Structure, dict[str, str]], ...] = ()
 
     def unit_list(self) -> list[tuple[Unit, int]]:
@@ -195,6 +197,7 @@ class SearchSpec(MSONable):
             "n_kept": self.n_kept,
             "seed": self.seed,
             "space_groups": list(self.space_groups),
+            **({"space_group_prior": [list(p) for p in self.space_group_prior]} if self.space_group_prior else {}),
             "isotypes": isotypes,
         }
 
@@ -575,6 +578,18 @@ def _substituted(structure: Structure, mapping: Mapping[str, str], volume_per_at
     return result
 
 
+def _draw_weights(groups: Sequence[int], prior: Sequence[tuple[int, float]]) -> np.ndarray | None:
+    """How often each group is drawn: uniformly without a prior; with one, half the draws uniform (so that no group
+    is left out) and half in proportion to the prior's weights (how often a training set of known compounds takes
+    each group)."""
+    if not prior:
+        return None
+    weight = dict(prior)
+    preferred = np.array([weight.get(g, 0.0) for g in groups])
+    uniform = np.full(len(groups), 1.0 / len(groups))
+    return uniform if preferred.sum() <= 0 else 0.5 * uniform + 0.5 * preferred / preferred.sum()
+
+
 def generate_candidates(spec: SearchSpec) -> list[tuple[str, Structure]]:
     """The candidates a search relaxes, lowest electrostatic energy first, isotypes first of all: (origin,
     primitive structure). Deterministic for a spec (its seed)."""
@@ -587,11 +602,12 @@ def generate_candidates(spec: SearchSpec) -> list[tuple[str, Structure]]:
             f"no cell of {spec.formula_units} formula units of {spec.formula} fits in {spec.max_atoms} atoms"
         )
     groups = list(spec.space_groups) or list(range(2, 231))
+    weights = _draw_weights(groups, spec.space_group_prior)
     arrangements: list[_Arrangement] = []
     attempts = 0
     while len(arrangements) < spec.n_generated and attempts < 40 * spec.n_generated:
         attempts += 1
-        group = _group(int(rng.choice(groups)))
+        group = _group(int(rng.choice(groups) if weights is None else rng.choice(groups, p=weights)))
         arrangement = _place(group, units, int(rng.choice(sizes)), volume_per_fu, rng)
         if arrangement is not None:
             arrangements.append(_relaxed(arrangement))

@@ -13,11 +13,13 @@ from structures.search import (
     COMPLEX_UNITS,
     SearchSpec,
     StructureSearchError,
+    _draw_weights,
     _group,
     _orientation,
     _site_rotations,
     generate_candidates,
     search,
+    search_key,
     unit_of,
 )
 
@@ -184,3 +186,19 @@ def test_mg2feh6_from_its_formula_alone_comes_first_as_the_k2ptcl6_type():
     assert SpacegroupAnalyzer(structure, symprec=0.01).get_space_group_number() == 225
     iron = next(site for site in structure if site.specie.symbol == "Fe")
     assert [n.specie.symbol for n in structure.get_neighbors(iron, 1.7)] == ["H"] * 6
+
+
+def test_a_space_group_prior_takes_half_the_draws_and_leaves_no_group_out():
+    groups = list(range(2, 231))
+    weights = _draw_weights(groups, ((62, 3.0), (225, 1.0)))
+    assert weights.sum() == pytest.approx(1.0)
+    assert weights[groups.index(62)] == pytest.approx(0.5 / 229 + 0.5 * 0.75)
+    assert weights[groups.index(225)] == pytest.approx(0.5 / 229 + 0.5 * 0.25)
+    assert weights.min() == pytest.approx(0.5 / 229)
+    assert _draw_weights(groups, ()) is None
+
+
+def test_a_prior_is_part_of_the_key_and_no_prior_leaves_the_key_as_it_was():
+    with_prior = replace(LIBH4, space_group_prior=((62, 1.0),))
+    assert search_key(with_prior, "k") != search_key(LIBH4, "k")
+    assert "space_group_prior" not in LIBH4.key_payload()
