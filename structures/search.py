@@ -21,8 +21,8 @@ Phys. Rev. B 77, 104115 (2008):
    scaled to the estimated volume, join as candidates;
 5. everything is relaxed by the caller's function; results that end up the same structure are merged.
 
-Unit geometries and ionic radii below are starting values for the generator only (the relaxation decides the
-result); they are not data about any compound.
+Unit geometries and ionic radii below are starting values for the generator only (the radii also set where soft
+ions touch; the caller's relaxation decides the result); they are not data about any compound.
 """
 
 from __future__ import annotations
@@ -591,7 +591,7 @@ def _draw_weights(groups: Sequence[int], prior: Sequence[tuple[int, float]]) -> 
 
 
 def generate_candidates(spec: SearchSpec) -> list[tuple[str, Structure]]:
-    """The candidates a search relaxes, lowest electrostatic energy first, isotypes first of all: (origin,
+    """The candidates a search relaxes, lowest soft-ion energy first, isotypes first of all: (origin,
     primitive structure). Deterministic for a spec (its seed)."""
     units = spec.unit_list()
     rng = np.random.default_rng(spec.seed)

@@ -7,7 +7,7 @@ from ase import Atoms
 from pymatgen.core import Lattice, Structure
 
 from structures.point_charges import SoftIonCalculator, relax_ions
-from structures.search import _Arrangement, _group, _symmetrized, unit_of
+from structures.search import _Arrangement, _group, _relaxed, _symmetrized, unit_of
 
 CHARGES = np.array([1.0, 1.0, -1.0, -1.0])
 RADII_A = np.array([0.75, 0.75, 2.0, 2.0])
@@ -74,13 +74,7 @@ def test_perturbed_antifluorite_relaxes_back_and_is_recognised_as_fm3m():
     rng = np.random.default_rng(0)
     units = {"Fe": unit_of("FeH6"), "Mg": unit_of("Mg")}
     sites = [(units[s.specie.symbol], (s.frac_coords + rng.normal(0, 0.01, 3)) % 1.0) for s in ideal]
-    arrangement = _Arrangement(_group(1), ideal.lattice, 4, sites)
-    relaxed = relax_ions(
-        ideal.lattice.matrix, np.array([c for _, c in sites]), np.array([u.charge for u, _ in sites], dtype=float),
-        np.array([u.radius_a for u, _ in sites]),
-    )  # fmt: skip
-    arrangement = _Arrangement(_group(1), Lattice(relaxed.cell_a), 4,
-                               [(u, c) for (u, _), c in zip(sites, relaxed.frac_coords, strict=True)])  # fmt: skip
+    arrangement = _relaxed(_Arrangement(_group(1), ideal.lattice, 4, sites))
     symmetric = _symmetrized(arrangement)
     assert symmetric.group.number == 225
     assert len(symmetric.group.rotations) == 192
