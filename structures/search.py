@@ -12,14 +12,18 @@ Phys. Rev. B 77, 104115 (2008):
    AIRSS does, so that special positions occur); cells whose ions come closer than their radii allow are dropped;
 2. each arrangement is relaxed, cell and ions together, as charged soft spheres (`structures.point_charges`: the
    Coulomb energy plus a soft-sphere repulsion, the energy of PEGS with the units reduced to spheres), which
-   removes the random cell it was drawn with; the arrangements are ranked by that energy, copies that relaxed
-   into the same arrangement are merged, and each is re-expressed in the full symmetry it relaxed into;
-3. each anion centre gets its rigid unit (BH4-, NH2-, FeH6 4-, ...) in an orientation its site symmetry
-   allows (in the full symmetry, and in the group drawn when that is lower), found by minimising the mismatch
-   between the unit and its images under the site-symmetry group;
-4. isotype substitution: structures the caller names (a published isotype) with their species replaced,
+   removes the random cell it was drawn with; copies that relaxed into the same arrangement are merged, and each
+   is re-expressed in the full symmetry it relaxed into;
+3. the lowest arrangements get their rigid units (BH4-, NH2-, FeH6 4-, ...) on every anion centre, in an
+   orientation the site symmetry allows (in the full symmetry, and in the group drawn when that is lower), found
+   by minimising the mismatch between the unit and its images under the site-symmetry group;
+4. the decorated structures are relaxed again, cell, positions and the units' orientations, in a rigid-unit
+   model (the H atoms carry part of their unit's charge, springs hold each unit's shape), the atomistic form
+   of the PEGS energy; they are ranked by that energy, and the lowest distinct ones become candidates, so that
+   arrangements compare with their units' orientations and not as spheres;
+5. isotype substitution: structures the caller names (a published isotype) with their species replaced,
    scaled to the estimated volume, join as candidates;
-5. everything is relaxed by the caller's function; results that end up the same structure are merged.
+6. everything is relaxed by the caller's function; results that end up the same structure are merged.
 
 Unit geometries and ionic radii below are starting values for the generator only (the radii also set where soft
 ions touch; the caller's relaxation decides the result); they are not data about any compound.
@@ -32,7 +36,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -49,14 +53,14 @@ from scipy.spatial.transform import Rotation
 
 from structures.cache_files import cache_root, write_json_atomically
 from structures.errors import HydrideScreenError
-from structures.point_charges import relax_ions
+from structures.point_charges import Bonds, relax_ions
 
 logger = logging.getLogger(__name__)
 
 # (energy in eV of the whole cell, relaxed structure), or None when the relaxation was rejected
 RelaxFunction = Callable[[Structure], "tuple[float, Structure] | None"]
 
-SEARCH_VERSION = 3  # part of every cache key: bump when the generator changes what a seed produces
+SEARCH_VERSION = 4  # part of every cache key: bump when the generator changes what a seed produces
 
 
 class StructureSearchError(HydrideScreenError, ValueError):
@@ -84,7 +88,8 @@ def _bent(d: float, angle_deg: float) -> tuple[tuple[float, float, float], ...]:
 @dataclass(frozen=True)
 class Unit(MSONable):
     """An ion of the search: one atom (`ligand` empty) or a rigid complex anion, its centre and the ligand offsets
-    in angstrom; `charge` in elementary charges; `radius_a` is the size used to keep ions apart when placing them."""
+    in angstrom; `charge` in elementary charges; `radius_a` is the size used to keep ions apart when placing them;
+    `protic` marks units whose H carry a positive charge (NH2-, NH 2-), not a negative one (BH4-, AlH4-)."""
 
     name: str
     centre: str
@@ -92,6 +97,7 @@ class Unit(MSONable):
     radius_a: float
     ligand: str = ""
     offsets_a: tuple[tuple[float, float, float], ...] = ()
+    protic: bool = False
 
     @property
     def n_atoms(self) -> int:
@@ -106,8 +112,8 @@ COMPLEX_UNITS: dict[str, Unit] = {
     "BH4": Unit("BH4", "B", -1, 2.0, "H", _tetrahedron(1.21)),
     "AlH4": Unit("AlH4", "Al", -1, 2.3, "H", _tetrahedron(1.62)),
     "AlH6": Unit("AlH6", "Al", -3, 2.5, "H", _octahedron(1.77)),
-    "NH2": Unit("NH2", "N", -1, 1.7, "H", _bent(1.03, 104.5)),
-    "NH": Unit("NH", "N", -2, 1.6, "H", ((0.0, 0.0, 1.03),)),
+    "NH2": Unit("NH2", "N", -1, 1.7, "H", _bent(1.03, 104.5), protic=True),
+    "NH": Unit("NH", "N", -2, 1.6, "H", ((0.0, 0.0, 1.03),), protic=True),
     "NiH4": Unit("NiH4", "Ni", -4, 2.3, "H", _tetrahedron(1.55)),
     "FeH6": Unit("FeH6", "Fe", -4, 2.4, "H", _octahedron(1.56)),
     "CoH5": Unit("CoH5", "Co", -4, 2.4, "H", _square_pyramid(1.55)),
@@ -120,6 +126,17 @@ SIMPLE_ANIONS: dict[str, Unit] = {
 CATION_RADII_A: dict[str, float] = {
     "Li": 0.75, "Na": 1.0, "K": 1.4, "Mg": 0.7, "Ca": 1.0, "Sr": 1.2, "Al": 0.55, "Y": 0.9, "Ti": 0.6, "Sc": 0.75,
 }  # fmt: skip
+
+# The rigid-unit model that ranks decorated candidates (`_relaxed_in_units`): a unit's H atoms carry part of its
+# charge, negative when they are hydridic (BH4-, AlH4-, FeH6 4-), positive when protic (NH2-, NH 2-), and its centre
+# the rest. Charges (e) and radii (A) are choices made once for the model, not data about any compound: a buried
+# centre (B, Al, Fe inside their H shell) is small; an exposed one (N) has the radius that puts Li-N near 1.95 A;
+# a cation keeps its contact with a hydridic H at the contact the soft-sphere model gives it with H- (r + 1.3 A).
+HYDRIDIC_H_CHARGE, HYDRIDIC_H_RADIUS_A = -0.5, 1.1
+PROTIC_H_CHARGE, PROTIC_H_RADIUS_A = 0.25, 0.8
+BURIED_CENTRE_RADIUS_A, EXPOSED_CENTRE_RADIUS_A = 0.5, 1.0
+LIGAND_RANGE_A = 2.0  # a ligand H lies within this of its own centre (bonds 1.03-1.77 A)
+POOL_PER_RELAXED = 3  # decorated candidates ranked in the rigid-unit model per candidate the caller relaxes
 
 
 def unit_of(name: str) -> Unit:
@@ -159,6 +176,9 @@ class SearchSpec(MSONable):
         units = [(unit_of(name), count) for name, count in self.units.items()]
         if sum(u.charge * n for u, n in units) != 0:
             raise StructureSearchError(f"{self.formula} is not charge balanced with the units' usual charges")
+        shared = {u.centre for u, _ in units if u.offsets_a} & {u.centre for u, _ in units if not u.offsets_a}
+        if shared:
+            raise StructureSearchError(f"{', '.join(sorted(shared))} cannot be both an ion and a unit's centre")
         return units
 
     @property
@@ -481,14 +501,13 @@ def _orientation(unit: Unit, rotations: list[np.ndarray], rng: np.random.Generat
     if not nontrivial:
         return Rotation.random(random_state=rng).apply(offsets)
 
+    operations = np.array(nontrivial)
+
     def mismatch(vector: np.ndarray) -> float:
         turned = Rotation.from_rotvec(vector).apply(offsets)
-        total = 0.0
-        for w in nontrivial:
-            images = turned @ w.T
-            gaps = np.linalg.norm(images[:, None, :] - turned[None, :, :], axis=2)
-            total += float(np.sum(gaps.min(axis=1) ** 2))
-        return total
+        images = np.einsum("wab,lb->wla", operations, turned)  # every operation's image of every ligand
+        gaps = np.linalg.norm(images[:, :, None, :] - turned[None, None, :, :], axis=3)
+        return float(np.sum(gaps.min(axis=2) ** 2))
 
     for _ in range(12):
         start = Rotation.random(random_state=rng).as_rotvec()
@@ -549,6 +568,72 @@ def _ligands_clear(structure: Structure, ligands: Sequence[int], centres: frozen
     return True
 
 
+# ---------------------------------------------------------------------------------------------- ranking
+
+
+@dataclass
+class _UnitModel:
+    """A decorated structure as the rigid-unit model sees it: per-atom charges and radii, the springs that hold each
+    unit's shape, and fractional positions with every unit whole (its ligands in the image next to its centre)."""
+
+    frac_coords: np.ndarray
+    charges: np.ndarray
+    radii_a: np.ndarray
+    bonds: Bonds | None
+
+
+def _unit_model(structure: Structure, units: Sequence[Unit]) -> _UnitModel | None:
+    """The rigid-unit model of a structure whose complex anions are whole units (each ligand H nearest its own
+    centre), or None when the H atoms cannot be given to the centres in the numbers the units have."""
+    complex_units = {u.centre: u for u in units if u.offsets_a}
+    ions = {u.centre: u for u in units if not u.offsets_a}
+    symbols = [site.specie.symbol for site in structure]
+    centres = [i for i, symbol in enumerate(symbols) if symbol in complex_units]
+    distances = structure.distance_matrix
+    frac = structure.frac_coords.copy()
+    charges, radii = np.zeros(len(structure)), np.zeros(len(structure))
+    ligands_of: dict[int, list[int]] = {c: [] for c in centres}
+    for i, symbol in enumerate(symbols):
+        nearest = min(centres, key=lambda c: distances[i, c]) if centres else None
+        if symbol == "H" and nearest is not None and distances[i, nearest] < LIGAND_RANGE_A:
+            ligands_of[nearest].append(i)
+        elif symbol not in complex_units:
+            unit = ions[symbol]
+            charges[i] = unit.charge
+            shift = SIMPLE_ANIONS["H"].radius_a - HYDRIDIC_H_RADIUS_A if unit.charge > 0 else 0.0
+            radii[i] = unit.radius_a + shift
+    pairs: list[tuple[int, int]] = []
+    for c, ligands in ligands_of.items():
+        unit = complex_units[symbols[c]]
+        if len(ligands) != len(unit.offsets_a):
+            return None
+        charge = PROTIC_H_CHARGE if unit.protic else HYDRIDIC_H_CHARGE
+        charges[ligands] = charge
+        radii[ligands] = PROTIC_H_RADIUS_A if unit.protic else HYDRIDIC_H_RADIUS_A
+        charges[c] = unit.charge - charge * len(ligands)
+        radii[c] = EXPOSED_CENTRE_RADIUS_A if unit.protic else BURIED_CENTRE_RADIUS_A
+        offsets = frac[ligands] - frac[c]
+        frac[ligands] = frac[c] + offsets - np.round(offsets)
+        members = [c, *ligands]
+        pairs += [(a, b) for k, a in enumerate(members) for b in members[k + 1 :]]
+    if not pairs:
+        return _UnitModel(frac, charges, radii, None)
+    index = np.array(pairs)
+    cartesian = frac @ structure.lattice.matrix
+    lengths = np.linalg.norm(cartesian[index[:, 1]] - cartesian[index[:, 0]], axis=1)
+    return _UnitModel(frac, charges, radii, Bonds(index, lengths))
+
+
+def _relaxed_in_units(structure: Structure, units: Sequence[Unit], z: int) -> tuple[float, Structure] | None:
+    """A decorated structure relaxed (cell, positions and the units' orientations) in the rigid-unit model, with its
+    energy per formula unit there; z formula units in the cell. None when its H cannot be given to the units."""
+    model = _unit_model(structure, units)
+    if model is None:
+        return None
+    relaxed = relax_ions(structure.lattice.matrix, model.frac_coords, model.charges, model.radii_a, model.bonds)
+    return relaxed.energy_ev / z, Structure(relaxed.cell_a, structure.species, relaxed.frac_coords)
+
+
 # ---------------------------------------------------------------------------------------------- the search
 
 
@@ -591,8 +676,8 @@ def _draw_weights(groups: Sequence[int], prior: Sequence[tuple[int, float]]) -> 
 
 
 def generate_candidates(spec: SearchSpec) -> list[tuple[str, Structure]]:
-    """The candidates a search relaxes, lowest soft-ion energy first, isotypes first of all: (origin,
-    primitive structure). Deterministic for a spec (its seed)."""
+    """The candidates a search relaxes, isotypes first, then the decorated arrangements lowest in the rigid-unit
+    model, relaxed there: (origin, primitive structure). Deterministic for a spec (its seed)."""
     units = spec.unit_list()
     rng = np.random.default_rng(spec.seed)
     volume_per_fu = _estimated_volume_per_fu(units)
@@ -611,7 +696,6 @@ def generate_candidates(spec: SearchSpec) -> list[tuple[str, Structure]]:
         arrangement = _place(group, units, int(rng.choice(sizes)), volume_per_fu, rng)
         if arrangement is not None:
             arrangements.append(_relaxed(arrangement))
-    arrangements.sort(key=lambda a: a.energy_per_fu_ev)
     logger.info("%s: %d arrangements from %d attempts", spec.formula, len(arrangements), attempts)
 
     candidates: list[tuple[str, Structure]] = []
@@ -619,27 +703,47 @@ def generate_candidates(spec: SearchSpec) -> list[tuple[str, Structure]]:
     for structure, mapping in spec.isotypes:
         parent = structure.composition.reduced_formula
         candidates.append((f"isotype {parent}", _substituted(structure, mapping, volume_per_atom)))
-    matcher = StructureMatcher(ltol=0.3, stol=0.4, angle_tol=8, primitive_cell=True, attempt_supercell=True)
-    chosen: list[tuple[float, Structure]] = []
-    for arrangement in arrangements:
-        if len(candidates) >= spec.n_relaxed + len(spec.isotypes):
+    unit_types = [u for u, _ in units]
+    pool: list[tuple[float, str, Structure]] = []  # (rigid-unit energy per formula unit, origin, relaxed structure)
+    for arrangement in _distinct(arrangements):
+        if len(pool) >= POOL_PER_RELAXED * spec.n_relaxed:
             break
-        points = arrangement.point_charges().get_primitive_structure(tolerance=0.05)
-        energy = arrangement.energy_per_fu_ev
-        # relaxed copies of one arrangement share its energy: compare structures only within 0.01 eV per formula unit
-        if any(abs(energy - e) < 0.01 and matcher.fit(points, other) for e, other in chosen):
-            continue
-        chosen.append((energy, points))
         # the units decorated in the full symmetry the ions relaxed into, and in the group they were drawn in when
         # that is lower (a unit's orientation may break the symmetry of the centres, as in LiBH4)
         symmetric = _symmetrized(arrangement)
         for version in [symmetric] if symmetric is arrangement else [symmetric, arrangement]:
-            decorated = (s for s in (_decorate(version, rng) for _ in range(4)) if s is not None)
-            structure = next(decorated, None)
-            if structure is not None and len(candidates) < spec.n_relaxed + len(spec.isotypes):
+            structure = next((s for s in (_decorate(version, rng) for _ in range(4)) if s is not None), None)
+            if structure is None:
+                continue
+            ranked = _relaxed_in_units(structure, unit_types, len(structure) // spec.atoms_per_formula_unit)
+            if ranked is not None:
                 origin = f"random {version.group.symbol} ({version.group.number}) Z={version.formula_units}"
-                candidates.append((origin, structure.get_primitive_structure(tolerance=0.05)))
+                pool.append((ranked[0], origin, ranked[1]))
+    matcher = StructureMatcher(ltol=0.2, stol=0.3, angle_tol=5, primitive_cell=True)
+    chosen: list[tuple[float, Structure]] = []
+    for energy, origin, structure in sorted(pool, key=lambda item: item[0]):
+        if len(chosen) >= spec.n_relaxed:
+            break
+        primitive = structure.get_primitive_structure(tolerance=0.05)
+        if any(abs(energy - e) < 0.01 and matcher.fit(primitive, other) for e, other in chosen):
+            continue
+        chosen.append((energy, primitive))
+        candidates.append((origin, primitive))
     return candidates
+
+
+def _distinct(arrangements: Sequence[_Arrangement]) -> Iterator[_Arrangement]:
+    """The arrangements, lowest soft-sphere energy first, without the copies that relaxed into one another (relaxed
+    copies of one arrangement share its energy: structures are compared only within 0.01 eV per formula unit)."""
+    matcher = StructureMatcher(ltol=0.3, stol=0.4, angle_tol=8, primitive_cell=True, attempt_supercell=True)
+    seen: list[tuple[float, Structure]] = []
+    for arrangement in sorted(arrangements, key=lambda a: a.energy_per_fu_ev):
+        points = arrangement.point_charges().get_primitive_structure(tolerance=0.05)
+        energy = arrangement.energy_per_fu_ev
+        if any(abs(energy - e) < 0.01 and matcher.fit(points, other) for e, other in seen):
+            continue
+        seen.append((energy, points))
+        yield arrangement
 
 
 def _hit(energy_ev: float, structure: Structure, origin: str) -> SearchHit:

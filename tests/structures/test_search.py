@@ -9,6 +9,7 @@ from pymatgen.core import Composition, Lattice, Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from structures.checks import distance_problems
+from structures.library import get_phase
 from structures.search import (
     COMPLEX_UNITS,
     SearchSpec,
@@ -16,7 +17,9 @@ from structures.search import (
     _draw_weights,
     _group,
     _orientation,
+    _relaxed_in_units,
     _site_rotations,
+    _unit_model,
     generate_candidates,
     search,
     search_key,
@@ -178,8 +181,8 @@ def test_killed_search_resumes_from_the_relaxed_candidates(tmp_path):
 
 @pytest.mark.slow
 def test_mg2feh6_from_its_formula_alone_comes_first_as_the_k2ptcl6_type():
-    """The soft-ion ranking puts Fe 4- on an fcc lattice with Mg 2+ in all its tetrahedral holes first, and the
-    octahedra decorated in the full symmetry give Fm-3m, each Fe bonded to 6 H (seed 0; seeds 1 and 2 agree)."""
+    """The soft-ion relaxation puts Fe 4- on an fcc lattice with Mg 2+ in all its tetrahedral holes, the octahedra
+    decorated in the full symmetry give Fm-3m, each Fe bonded to 6 H, and the rigid-unit model ranks it first."""
     spec = SearchSpec({"Mg": 2, "FeH6": 1}, formula_units=(1, 2), max_atoms=18, n_generated=30, n_relaxed=2)
     origin, structure = generate_candidates(spec)[0]
     assert origin.startswith("random Fm-3m (225)")
@@ -202,3 +205,38 @@ def test_a_prior_is_part_of_the_key_and_no_prior_leaves_the_key_as_it_was():
     with_prior = replace(LIBH4, space_group_prior=((62, 1.0),))
     assert search_key(with_prior, "k") != search_key(LIBH4, "k")
     assert "space_group_prior" not in LIBH4.key_payload()
+
+
+def test_rigid_unit_model_gives_each_centre_its_hydrogens_and_balances_the_charge():
+    alanate = get_phase("NaAlH4").build()  # I4_1/a, published structure
+    model = _unit_model(alanate, [unit_of("Na"), unit_of("AlH4")])
+    charges = {(site.specie.symbol, q) for site, q in zip(alanate, model.charges, strict=True)}
+    assert charges == {("Na", 1.0), ("Al", 1.0), ("H", -0.5)}  # hydridic H carry -0.5, Al the rest of -1
+    assert len(model.bonds.pairs) == 10 * 2  # 4 Al-H and 6 H-H springs per AlH4, two units in the primitive cell
+    amide = get_phase("LiNH2").build()
+    model = _unit_model(amide, [unit_of("Li"), unit_of("NH2")])
+    assert {round(q, 2) for q in model.charges} == {1.0, -1.5, 0.25}  # protic H carry +0.25
+    assert model.charges.sum() == pytest.approx(0.0)
+
+
+def test_rigid_unit_model_refuses_hydrogen_it_cannot_give_to_the_units():
+    borohydride = get_phase("LiBH4").build()
+    borohydride.remove_sites([next(i for i, site in enumerate(borohydride) if site.specie.symbol == "H")])
+    assert _unit_model(borohydride, [unit_of("Li"), unit_of("BH4")]) is None
+
+
+def test_relaxing_in_the_rigid_unit_model_keeps_the_units_and_the_symmetry():
+    published = get_phase("Mg2FeH6").build()  # Fm-3m, one formula unit in the primitive cell
+    units = [unit_of("Mg"), unit_of("FeH6")]
+    energy_per_fu, relaxed = _relaxed_in_units(published, units, 1)
+    assert energy_per_fu < 0
+    assert SpacegroupAnalyzer(relaxed, symprec=0.01).get_space_group_number() == 225
+    iron = next(site for site in relaxed if site.specie.symbol == "Fe")
+    bonds = [n.nn_distance for n in relaxed.get_neighbors(iron, 1.8) if n.specie.symbol == "H"]
+    assert len(bonds) == 6
+    assert bonds == pytest.approx([1.56] * 6, abs=0.05)  # the published Fe-H, held by the springs to 3 %
+
+
+def test_an_element_that_is_both_an_ion_and_a_unit_centre_is_an_error():
+    with pytest.raises(StructureSearchError, match="Al cannot be both an ion and a unit's centre"):
+        SearchSpec({"Al": 1, "AlH4": 3}).unit_list()
