@@ -47,6 +47,8 @@ class SoftIonCalculator(Calculator):
         self.charges = np.asarray(charges, dtype=float)
         self.radii_a = np.asarray(radii_a, dtype=float)
         self.bonds = bonds
+        # pairs of atoms of one unit, which interact through their springs only (built once, not per call)
+        self._within_unit = None if bonds is None else bonds.within_unit(len(self.charges))
         self.cutoff_a = cutoff_a
         self.damping_per_a = damping_per_a
 
@@ -61,8 +63,8 @@ class SoftIonCalculator(Calculator):
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes) -> None:
         super().calculate(atoms, properties, system_changes)
         i, j, r, d, same_cell = _pairs(np.array(self.atoms.cell), self.atoms.positions, self.cutoff_a)
-        if self.bonds is not None:  # atoms of one unit interact through their springs only
-            keep = ~(same_cell & self.bonds.within_unit(len(self.atoms))[i, j])
+        if self._within_unit is not None:
+            keep = ~(same_cell & self._within_unit[i, j])
             i, j, r, d = i[keep], j[keep], r[keep], d[keep]
         qq = COULOMB_EV_A * self.charges[i] * self.charges[j]
         a, rc = self.damping_per_a, self.cutoff_a

@@ -594,8 +594,8 @@ def _unit_model(structure: Structure, units: Sequence[Unit]) -> _UnitModel | Non
     charges, radii = np.zeros(len(structure)), np.zeros(len(structure))
     ligands_of: dict[int, list[int]] = {c: [] for c in centres}
     for i, symbol in enumerate(symbols):
-        nearest = min(centres, key=lambda c: distances[i, c]) if centres else None
-        if symbol == "H" and nearest is not None and distances[i, nearest] < LIGAND_RANGE_A:
+        nearest = centres[int(np.argmin(distances[i, centres]))] if centres and symbol == "H" else None
+        if nearest is not None and distances[i, nearest] < LIGAND_RANGE_A:
             ligands_of[nearest].append(i)
         elif symbol not in complex_units:
             unit = ions[symbol]
