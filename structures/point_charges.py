@@ -54,7 +54,7 @@ class SoftIonCalculator(Calculator):
 
     def check_state(self, atoms: Atoms, tol: float = 1e-15) -> list[str]:
         """What changed since the last calculation; only positions and cell can (ASE's general comparison, which
-        checks every array with allclose, took 40 % of a relaxation of a few ions)."""
+        checks every array with allclose, took 46 % of soft-ion relaxation time under cProfile)."""
         if self.atoms is None:
             return list(all_changes)
         same = np.array_equal(self.atoms.positions, atoms.positions) and np.array_equal(self.atoms.cell, atoms.cell)
