@@ -6,7 +6,7 @@ phase) it runs `structures.search.search` with the same settings for each (no sp
 with the same tight settings, and prints the energy difference (meV/atom, negative: the search went lower), the
 space group found, whether it matches the experimental structure (StructureMatcher), and the time.
 
-Usage: python benchmarks/structure_search.py [--source sevennet] [--relaxed 8] [--generated 150] [NAME ...]
+Usage: python benchmarks/structure_search.py [--source sevennet] [--relaxed 8] [--generated 150] [--chains 6] [NAME ...]
 Searches and relaxations are cached (`$HYDRIDE_SCREEN_CACHE`), so a second run only prints.
 """
 
@@ -59,6 +59,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--prior", choices=("none", "library"), default="none",
                         help="draw half the space groups by their frequency in the library's ionic phases")  # fmt: skip
+    parser.add_argument("--chains", type=int, default=0, help="basin-hopping chains of 200 hops (off by default)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy 2-core box)")
     args = parser.parse_args()
     import torch
@@ -71,13 +72,14 @@ def main() -> None:
     print(f"{'phase':<9} {'dE meV/atom':>11} {'found':<12} {'expected':<10} {'match':<5} {'relaxed':>7} {'s':>7}")
     rows = []
     prior = library_prior() if args.prior == "library" else ()
-    results = RESULTS.with_name("structure_search_prior.json") if prior else RESULTS
+    variant = "_prior" * bool(prior) + "_chains" * bool(args.chains)
+    results = RESULTS.with_name(f"structure_search{variant}.json")
     if prior:
         print("space-group prior (number: count):", ", ".join(f"{g}: {n:.0f}" for g, n in prior))
     for name in args.names:
         spec = SearchSpec(
             TARGETS[name], formula_units=(1, 2, 4), max_atoms=24, n_generated=args.generated,
-            n_relaxed=args.relaxed, seed=args.seed, space_group_prior=prior,
+            n_relaxed=args.relaxed, n_chains=args.chains, seed=args.seed, space_group_prior=prior,
         )  # fmt: skip
         result = search(spec, relax_function(source, SEARCH_RELAX_SETTINGS), relax_key(source, SEARCH_RELAX_SETTINGS))
         start = time.perf_counter()

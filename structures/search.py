@@ -21,9 +21,13 @@ Phys. Rev. B 77, 104115 (2008):
    model (the H atoms carry part of their unit's charge, springs hold each unit's shape), the atomistic form
    of the PEGS energy; they are ranked by that energy, and the lowest distinct ones become candidates, so that
    arrangements compare with their units' orientations and not as spheres;
-5. isotype substitution: structures the caller names (a published isotype) with their species replaced,
+5. optionally, from the lowest few, basin-hopping chains in the same model (turn, shift or swap units, strain the
+   cell, relax, Metropolis test) look for lower structures without imposed symmetry, in the largest cell allowed;
+   the lowest structures they visit join the ranking, so that an arrangement the symmetric placements missed (the
+   generator's usual failure) can still be found;
+6. isotype substitution: structures the caller names (a published isotype) with their species replaced,
    scaled to the estimated volume, join as candidates;
-6. everything is relaxed by the caller's function; results that end up the same structure are merged.
+7. everything is relaxed by the caller's function; results that end up the same structure are merged.
 
 Unit geometries and ionic radii below are starting values for the generator only (the radii also set where soft
 ions touch; the caller's relaxation decides the result); they are not data about any compound.
@@ -54,13 +58,14 @@ from scipy.spatial.transform import Rotation
 from structures.cache_files import cache_root, write_json_atomically
 from structures.errors import HydrideScreenError
 from structures.point_charges import Bonds, relax_ions
+from structures.supercells import most_compact_supercell_matrix
 
 logger = logging.getLogger(__name__)
 
 # (energy in eV of the whole cell, relaxed structure), or None when the relaxation was rejected
 RelaxFunction = Callable[[Structure], "tuple[float, Structure] | None"]
 
-SEARCH_VERSION = 4  # part of every cache key: bump when the generator changes what a seed produces
+SEARCH_VERSION = 6  # part of every cache key: bump when the generator changes what a seed produces
 
 
 class StructureSearchError(HydrideScreenError, ValueError):
@@ -137,6 +142,12 @@ PROTIC_H_CHARGE, PROTIC_H_RADIUS_A = 0.25, 0.8
 BURIED_CENTRE_RADIUS_A, EXPOSED_CENTRE_RADIUS_A = 0.5, 1.0
 LIGAND_RANGE_A = 2.0  # a ligand H lies within this of its own centre (bonds 1.03-1.77 A)
 POOL_PER_RELAXED = 3  # decorated candidates ranked in the rigid-unit model per candidate the caller relaxes
+# Basin hopping in the rigid-unit model (`_hopped`): the size of its moves and the temperature of its Metropolis test,
+# choices for the generator (a hop should leave its basin, and kT should let a chain climb a little)
+HOP_SHIFT_A = 0.8  # standard deviation of a shifted unit's or ion's displacement, per axis
+HOP_STRAIN = 0.08  # standard deviation of each component of a cell strain
+HOP_TEMPERATURE_EV = 0.02  # kT per formula unit
+HOP_GAIN_EV = 0.001  # per formula unit: a chain's lowest structure counts as new only this far below its start
 
 
 def unit_of(name: str) -> Unit:
@@ -156,7 +167,10 @@ def unit_of(name: str) -> Unit:
 @dataclass(frozen=True)
 class SearchSpec(MSONable):
     """What to search: units per formula unit, cell sizes (formula units per primitive cell, capped by
-    `max_atoms`), how many arrangements to generate and how many candidates to relax, the random seed, and
+    `max_atoms`), how many arrangements to generate and how many candidates to relax (the lowest in the rigid-unit
+    model), how many basin-hopping chains of how many hops start from the lowest of those (each chain's result is
+    relaxed as well; none by default: on the five validation phases they cost 2.5-5x the time and brought none of
+    them within 5 meV/atom, benchmarks/results/structure_search_chains.json), the random seed, and
     optionally space groups to draw from (numbers; default all 2-230), a prior over them as (number, weight) pairs
     (half the draws follow it), and isotypes as (structure, species map)."""
 
@@ -166,6 +180,8 @@ class SearchSpec(MSONable):
     n_generated: int = 400
     n_relaxed: int = 12
     n_kept: int = 5
+    n_chains: int = 0
+    n_hops: int = 200
     seed: int = 0
     space_groups: tuple[int, ...] = ()
     space_group_prior: tuple[tuple[int, float], ...] = ()
@@ -215,6 +231,8 @@ class SearchSpec(MSONable):
             "n_generated": self.n_generated,
             "n_relaxed": self.n_relaxed,
             "n_kept": self.n_kept,
+            "n_chains": self.n_chains,
+            "n_hops": self.n_hops,
             "seed": self.seed,
             "space_groups": list(self.space_groups),
             **({"space_group_prior": [list(p) for p in self.space_group_prior]} if self.space_group_prior else {}),
@@ -580,6 +598,12 @@ class _UnitModel:
     charges: np.ndarray
     radii_a: np.ndarray
     bonds: Bonds | None
+    owners: np.ndarray  # per atom, the index of its unit's centre (itself for an ion or a centre)
+
+    def whole(self, frac_coords: np.ndarray) -> np.ndarray:
+        """Fractional positions with every ligand moved into the periodic image next to its centre."""
+        offsets = frac_coords - frac_coords[self.owners]
+        return frac_coords[self.owners] + offsets - np.round(offsets)
 
 
 def _unit_model(structure: Structure, units: Sequence[Unit]) -> _UnitModel | None:
@@ -590,7 +614,6 @@ def _unit_model(structure: Structure, units: Sequence[Unit]) -> _UnitModel | Non
     symbols = [site.specie.symbol for site in structure]
     centres = [i for i, symbol in enumerate(symbols) if symbol in complex_units]
     distances = structure.distance_matrix
-    frac = structure.frac_coords.copy()
     charges, radii = np.zeros(len(structure)), np.zeros(len(structure))
     ligands_of: dict[int, list[int]] = {c: [] for c in centres}
     for i, symbol in enumerate(symbols):
@@ -603,6 +626,7 @@ def _unit_model(structure: Structure, units: Sequence[Unit]) -> _UnitModel | Non
             shift = SIMPLE_ANIONS["H"].radius_a - HYDRIDIC_H_RADIUS_A if unit.charge > 0 else 0.0
             radii[i] = unit.radius_a + shift
     pairs: list[tuple[int, int]] = []
+    owners = np.arange(len(structure))
     for c, ligands in ligands_of.items():
         unit = complex_units[symbols[c]]
         if len(ligands) != len(unit.offsets_a):
@@ -612,16 +636,16 @@ def _unit_model(structure: Structure, units: Sequence[Unit]) -> _UnitModel | Non
         radii[ligands] = PROTIC_H_RADIUS_A if unit.protic else HYDRIDIC_H_RADIUS_A
         charges[c] = unit.charge - charge * len(ligands)
         radii[c] = EXPOSED_CENTRE_RADIUS_A if unit.protic else BURIED_CENTRE_RADIUS_A
-        offsets = frac[ligands] - frac[c]
-        frac[ligands] = frac[c] + offsets - np.round(offsets)
+        owners[ligands] = c
         members = [c, *ligands]
         pairs += [(a, b) for k, a in enumerate(members) for b in members[k + 1 :]]
-    if not pairs:
-        return _UnitModel(frac, charges, radii, None)
-    index = np.array(pairs)
-    cartesian = frac @ structure.lattice.matrix
-    lengths = np.linalg.norm(cartesian[index[:, 1]] - cartesian[index[:, 0]], axis=1)
-    return _UnitModel(frac, charges, radii, Bonds(index, lengths))
+    model = _UnitModel(structure.frac_coords, charges, radii, None, owners)
+    model.frac_coords = model.whole(structure.frac_coords)
+    if pairs:
+        index = np.array(pairs)
+        cartesian = model.frac_coords @ structure.lattice.matrix
+        model.bonds = Bonds(index, np.linalg.norm(cartesian[index[:, 1]] - cartesian[index[:, 0]], axis=1))
+    return model
 
 
 def _relaxed_in_units(structure: Structure, units: Sequence[Unit], z: int) -> tuple[float, Structure] | None:
@@ -632,6 +656,67 @@ def _relaxed_in_units(structure: Structure, units: Sequence[Unit], z: int) -> tu
         return None
     relaxed = relax_ions(structure.lattice.matrix, model.frac_coords, model.charges, model.radii_a, model.bonds)
     return relaxed.energy_ev / z, Structure(relaxed.cell_a, structure.species, relaxed.frac_coords)
+
+
+def _compact_supercell(structure: Structure, multiple: int) -> Structure:
+    """The supercell of `multiple` times the structure's cell whose atoms lie farthest from their own periodic images
+    (the longest shortest lattice vector), Niggli reduced, so that a chain in it can reach orderings of that many
+    formula units without a needle-shaped cell."""
+
+    best, _ = most_compact_supercell_matrix(structure.lattice, multiple)
+    return structure.make_supercell(best, in_place=False).get_reduced_structure()
+
+
+def _hopped(
+    structure: Structure, units: Sequence[Unit], z: int, hops: int, rng: np.random.Generator
+) -> tuple[float, Structure] | None:
+    """The lowest structure that basin hopping (Wales and Doye, J. Phys. Chem. A 101, 5111 (1997)) visits in the
+    rigid-unit model from `structure`, with its energy per formula unit; z formula units in the cell. Each hop turns
+    one unit, shifts one unit or ion, swaps two, or strains the cell, relaxes, and is kept by the Metropolis test at
+    HOP_TEMPERATURE_EV per formula unit. Symmetry is not imposed, so a chain can leave the group its start was drawn
+    in (LiBH4 and NaAlH4 are not found without it). None when the structure's H cannot be given to its units, or
+    when no structure lower than the start by HOP_GAIN_EV per formula unit was visited (the start then stands)."""
+    model = _unit_model(structure, units)
+    if model is None:
+        return None
+    centres = np.unique(model.owners)
+
+    def relaxed(cell: np.ndarray, frac: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, bool]:
+        result = relax_ions(cell, model.whole(frac), model.charges, model.radii_a, model.bonds)
+        return result.energy_ev / z, result.cell_a, result.frac_coords, result.converged
+
+    energy, cell, frac, _ = relaxed(structure.lattice.matrix, model.frac_coords)
+    start_energy, best = energy, (energy, cell, frac)
+    for _ in range(hops):
+        trial_cell, cartesian = cell, model.whole(frac) @ cell
+        centre = centres[rng.integers(len(centres))]
+        members = model.owners == centre
+        move = int(rng.integers(4))
+        if move == 0 and members.sum() > 1:  # turn a unit about its centre
+            rotation = Rotation.random(random_state=rng).as_matrix()
+            cartesian[members] = cartesian[centre] + (cartesian[members] - cartesian[centre]) @ rotation.T
+        elif move <= 1:  # shift a unit or an ion
+            cartesian[members] += rng.normal(0.0, HOP_SHIFT_A, 3)
+        elif move == 2:  # swap two: each takes the other's place, units keeping their orientation
+            other = centres[rng.integers(len(centres))]
+            shift = cartesian[other] - cartesian[centre]
+            others = model.owners == other
+            cartesian[members] += shift
+            cartesian[others] -= shift
+        else:  # strain the cell, the atoms following it
+            strain = rng.normal(0.0, HOP_STRAIN, (3, 3))
+            trial_cell = cell @ (np.eye(3) + 0.5 * (strain + strain.T))
+            cartesian = cartesian @ np.linalg.solve(cell, trial_cell)
+        trial_energy, trial_cell, trial_frac, converged = relaxed(trial_cell, cartesian @ np.linalg.inv(trial_cell))
+        if not converged:
+            continue
+        if trial_energy < energy or rng.random() < math.exp(-(trial_energy - energy) / HOP_TEMPERATURE_EV):
+            energy, cell, frac = trial_energy, trial_cell, trial_frac
+            if energy < best[0]:
+                best = (energy, cell, frac)
+    if best[0] > start_energy - HOP_GAIN_EV:
+        return None
+    return best[0], Structure(best[1], structure.species, best[2])
 
 
 # ---------------------------------------------------------------------------------------------- the search
@@ -676,8 +761,9 @@ def _draw_weights(groups: Sequence[int], prior: Sequence[tuple[int, float]]) -> 
 
 
 def generate_candidates(spec: SearchSpec) -> list[tuple[str, Structure]]:
-    """The candidates a search relaxes, isotypes first, then the decorated arrangements lowest in the rigid-unit
-    model, relaxed there: (origin, primitive structure). Deterministic for a spec (its seed)."""
+    """The candidates a search relaxes, isotypes first, then the lowest distinct structures in the rigid-unit model,
+    decorated arrangements and the lowest each basin-hopping chain visited: (origin, primitive structure).
+    Deterministic for a spec (its seed)."""
     units = spec.unit_list()
     rng = np.random.default_rng(spec.seed)
     volume_per_fu = _estimated_volume_per_fu(units)
@@ -719,17 +805,36 @@ def generate_candidates(spec: SearchSpec) -> list[tuple[str, Structure]]:
             if ranked is not None:
                 origin = f"random {version.group.symbol} ({version.group.number}) Z={version.formula_units}"
                 pool.append((ranked[0], origin, ranked[1]))
+    chosen = _lowest_distinct(pool, spec.n_relaxed)
+    hopped = []
+    chain_seeds = rng.integers(2**63, size=spec.n_chains)  # a generator per chain: chain k does not depend on the rest
+    z_chain = max(sizes)  # chains run in the largest cell allowed, which holds the smaller ones' orderings too
+    for (_, origin, structure), seed in zip(chosen[: spec.n_chains] if spec.n_hops else [], chain_seeds, strict=False):
+        z = len(structure) // spec.atoms_per_formula_unit
+        start = _compact_supercell(structure, z_chain // z) if z_chain % z == 0 else structure
+        z = len(start) // spec.atoms_per_formula_unit
+        found = _hopped(start, unit_types, z, spec.n_hops, np.random.default_rng(seed))
+        if found is not None:
+            hopped.append((found[0], f"hopped from {origin}", found[1]))
+    # the chains' results join the n_relaxed lowest, not replacing them: the model's ranking is not the caller's
+    ranked = _lowest_distinct(hopped + chosen, len(hopped) + len(chosen))
+    candidates += [(origin, structure) for _, origin, structure in ranked]
+    return candidates
+
+
+def _lowest_distinct(ranked: Sequence[tuple[float, str, Structure]], n: int) -> list[tuple[float, str, Structure]]:
+    """The n lowest (rigid-unit energy per formula unit, origin, structure) entries, as primitive cells, without
+    copies of one structure (compared only within 0.01 eV per formula unit)."""
     matcher = StructureMatcher(ltol=0.2, stol=0.3, angle_tol=5, primitive_cell=True)
-    chosen: list[tuple[float, Structure]] = []
-    for energy, origin, structure in sorted(pool, key=lambda item: item[0]):
-        if len(chosen) >= spec.n_relaxed:
+    chosen: list[tuple[float, str, Structure]] = []
+    for energy, origin, structure in sorted(ranked, key=lambda item: item[0]):
+        if len(chosen) >= n:
             break
         primitive = structure.get_primitive_structure(tolerance=0.05)
-        if any(abs(energy - e) < 0.01 and matcher.fit(primitive, other) for e, other in chosen):
+        if any(abs(energy - e) < 0.01 and matcher.fit(primitive, other) for e, _, other in chosen):
             continue
-        chosen.append((energy, primitive))
-        candidates.append((origin, primitive))
-    return candidates
+        chosen.append((energy, origin, primitive))
+    return chosen
 
 
 def _distinct(arrangements: Sequence[_Arrangement]) -> Iterator[_Arrangement]:

@@ -12,10 +12,13 @@ from structures.checks import distance_problems
 from structures.library import get_phase
 from structures.search import (
     COMPLEX_UNITS,
+    HOP_GAIN_EV,
     SearchSpec,
     StructureSearchError,
+    _compact_supercell,
     _draw_weights,
     _group,
+    _hopped,
     _orientation,
     _relaxed_in_units,
     _site_rotations,
@@ -28,7 +31,7 @@ from structures.search import (
 
 # a small search: few arrangements, a few common groups (monoclinic and orthorhombic, where BH4 sits on mirrors)
 LIBH4 = SearchSpec(
-    {"Li": 1, "BH4": 1}, formula_units=(1, 2), max_atoms=12, n_generated=12, n_relaxed=3,
+    {"Li": 1, "BH4": 1}, formula_units=(1, 2), max_atoms=12, n_generated=12, n_relaxed=3, n_chains=3, n_hops=15,
     space_groups=(4, 11, 14, 19, 26, 31, 33, 62),
 )  # fmt: skip
 
@@ -61,6 +64,8 @@ def test_candidates_keep_boron_tetrahedrally_bonded_to_four_hydrogens(candidates
 
 def test_candidate_keeps_the_symmetry_of_the_group_its_origin_names(candidates):
     for origin, structure in candidates:
+        if not origin.startswith("random"):
+            continue  # a basin-hopping chain imposes no symmetry
         named = _group(int(origin.split("(")[1].split(")")[0]))
         point_group = SpacegroupAnalyzer(structure, symprec=0.01).get_point_group_operations()
         n_rotations = len(named.rotations) // named.n_centring
@@ -240,3 +245,38 @@ def test_relaxing_in_the_rigid_unit_model_keeps_the_units_and_the_symmetry():
 def test_an_element_that_is_both_an_ion_and_a_unit_centre_is_an_error():
     with pytest.raises(StructureSearchError, match="Al cannot be both an ion and a unit's centre"):
         SearchSpec({"Al": 1, "AlH4": 3}).unit_list()
+
+
+def test_basin_hopping_goes_below_its_start_and_keeps_the_units_whole_and_rigid(candidates):
+    """A chain from a random LiBH4 candidate ends lower in the rigid-unit model than its start, with every BH4 still
+    a tetrahedron of B-H 1.21 A; the search ranks such a chain's result among its candidates."""
+    assert any(origin.startswith("hopped from random") for origin, _ in candidates)
+    start = [structure for origin, structure in candidates if origin.startswith("random")][-1]  # the highest
+    units = [unit_of("Li"), unit_of("BH4")]
+    z = len(start) // 6
+    start_energy, _ = _relaxed_in_units(start, units, z)
+    energy, structure = _hopped(start, units, z, 15, np.random.default_rng(0))
+    assert energy < start_energy - HOP_GAIN_EV
+    assert structure.composition == start.composition
+    for site in structure:
+        if site.specie.symbol == "B":
+            bonds = [n.nn_distance for n in structure.get_neighbors(site, 1.6) if n.specie.symbol == "H"]
+            assert bonds == pytest.approx([1.21] * 4, abs=0.06)
+
+
+def test_basin_hopping_from_the_lowest_structure_finds_nothing_new():
+    """From the published Mg2FeH6, already the lowest in the model, a short chain visits nothing lower: no result."""
+    published = get_phase("Mg2FeH6").build()
+    units = [unit_of("Mg"), unit_of("FeH6")]
+    assert _hopped(published, units, 1, 10, np.random.default_rng(0)) is None
+
+
+def test_chains_run_in_the_widest_supercell_of_the_largest_cell_allowed():
+    """Doubling a simple cubic cell of 3 A: the most compact double is the face-centred one (each atom 3*sqrt(2) A
+    from its nearest image), not the 6 x 3 x 3 A box (3 A); it holds twice the atoms in twice the volume."""
+    cell = Structure(Lattice.cubic(3.0), ["Li", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    double = _compact_supercell(cell, 2)
+    assert sorted(double.lattice.abc) == pytest.approx([3 * np.sqrt(2)] * 3)  # the face-centred cell, reduced
+    assert len(double) == 4
+    assert double.volume == pytest.approx(54.0)
+    assert double.composition.reduced_formula == "LiH"
