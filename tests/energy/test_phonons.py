@@ -21,12 +21,14 @@ from screening.energy.phonons import (
     converge_supercell,
     displacement_check,
     supercell_matrix_for_length,
+    supercell_matrix_for_settings,
 )
 from screening.energy.relax import relax_phase, relax_structure
 from screening.energy.sources import EnergySource
 from screening.errors import ConfigError
 from screening.units import EV_TO_KJ_PER_MOL
 from structures.library import get_phase
+from structures.supercells import image_distance_a
 
 EMT = EnergySource("emt")
 FAST = PhononSettings(min_supercell_length_a=7.0, temperature_step_k=50.0)
@@ -118,6 +120,31 @@ def test_supercell_multiples_make_every_vector_long_enough():
     mgh2 = get_phase("MgH2").build()  # a = 4.50, c = 3.01 A
     assert supercell_matrix_for_length(mgh2, 9.0) == ((2, 0, 0), (0, 2, 0), (0, 0, 3))
     assert supercell_matrix_for_length(mgh2, 1.0) == ((1, 0, 0), (0, 1, 0), (0, 0, 1))
+
+
+def test_fewest_displaced_atoms_takes_the_compact_supercell_when_it_is_cheaper():
+    """NaAlH4 (I4_1/a, 12 atoms, a = 5.0 A): the diagonal 2x2x1 supercell (the default) has 48 atoms; a non-diagonal
+    one of 24 keeps every atom at least 6 A from its images, so "fewest_displaced_atoms" takes it."""
+    naalh4 = get_phase("NaAlH4").build()
+    diagonal = supercell_matrix_for_settings(naalh4, PhononSettings())
+    compact = supercell_matrix_for_settings(naalh4, PhononSettings(supercell_shape="fewest_displaced_atoms"))
+    assert diagonal == supercell_matrix_for_length(naalh4, 6.0)
+    assert round(np.linalg.det(diagonal)) == 4
+    assert round(np.linalg.det(compact)) == 2
+    supercell = Lattice(np.array(compact).T @ naalh4.lattice.matrix)  # phonopy's matrix: columns are the new vectors
+    assert image_distance_a(supercell) >= 6.0
+
+
+def test_fewest_displaced_atoms_stays_diagonal_when_compact_is_no_cheaper():
+    """Mg2NiH4 (28 atoms, monoclinic): its cell alone keeps images 6.4 A apart, so nothing smaller exists."""
+    mg2nih4 = get_phase("Mg2NiH4").build()
+    settings = PhononSettings(supercell_shape="fewest_displaced_atoms")
+    assert supercell_matrix_for_settings(mg2nih4, settings) == ((1, 0, 0), (0, 1, 0), (0, 0, 1))
+
+
+def test_unknown_supercell_shape_is_a_config_error_naming_it():
+    with pytest.raises(ConfigError, match="unknown supercell_shape 'cubic'"):
+        PhononSettings(supercell_shape="cubic")
 
 
 def test_explicit_supercell_matrix_overrides_the_length(fcc_cu):
