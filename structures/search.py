@@ -662,7 +662,6 @@ def _compact_supercell(structure: Structure, multiple: int) -> Structure:
     """The supercell of `multiple` times the structure's cell whose atoms lie farthest from their own periodic images
     (the longest shortest lattice vector), Niggli reduced, so that a chain in it can reach orderings of that many
     formula units without a needle-shaped cell."""
-
     best, _ = most_compact_supercell_matrix(structure.lattice, multiple)
     return structure.make_supercell(best, in_place=False).get_reduced_structure()
 
@@ -674,8 +673,9 @@ def _hopped(
     rigid-unit model from `structure`, with its energy per formula unit; z formula units in the cell. Each hop turns
     one unit, shifts one unit or ion, swaps two, or strains the cell, relaxes, and is kept by the Metropolis test at
     HOP_TEMPERATURE_EV per formula unit. Symmetry is not imposed, so a chain can leave the group its start was drawn
-    in (LiBH4 and NaAlH4 are not found without it). None when the structure's H cannot be given to its units, or
-    when no structure lower than the start by HOP_GAIN_EV per formula unit was visited (the start then stands)."""
+    in (single chains reached LiBH4 Pnma and NaAlH4 I4_1/a, which no symmetric placement gave). None when the
+    structure's H cannot be given to its units, or when no structure lower than the start by HOP_GAIN_EV per
+    formula unit was visited (the start then stands)."""
     model = _unit_model(structure, units)
     if model is None:
         return None
