@@ -621,6 +621,8 @@ def _unit_model(structure: Structure, units: Sequence[Unit]) -> _UnitModel | Non
         if nearest is not None and distances[i, nearest] < LIGAND_RANGE_A:
             ligands_of[nearest].append(i)
         elif symbol not in complex_units:
+            if symbol not in ions:  # an H too far from every centre, in a formula without hydride ions
+                return None
             unit = ions[symbol]
             charges[i] = unit.charge
             shift = SIMPLE_ANIONS["H"].radius_a - HYDRIDIC_H_RADIUS_A if unit.charge > 0 else 0.0
@@ -656,6 +658,20 @@ def _relaxed_in_units(structure: Structure, units: Sequence[Unit], z: int) -> tu
         return None
     relaxed = relax_ions(structure.lattice.matrix, model.frac_coords, model.charges, model.radii_a, model.bonds)
     return relaxed.energy_ev / z, Structure(relaxed.cell_a, structure.species, relaxed.frac_coords)
+
+
+def rigid_unit_energy_per_fu(structure: Structure, spec: SearchSpec) -> float | None:
+    """The energy per formula unit (eV) of `structure` relaxed in the rigid-unit model that ranks the search's
+    candidates; None when its H cannot be given to the spec's units. It tells why a search missed a known structure:
+    a known structure the model puts below the search's best was never generated (sampling); one above it is
+    ranked wrongly by the model."""
+    formula_units = structure.composition.get_reduced_composition_and_factor()[1]
+    reduced = structure.composition.reduced_composition
+    if reduced != spec.composition.reduced_composition:
+        raise StructureSearchError(f"{structure.composition.reduced_formula} is not the searched {spec.formula}")
+    per_spec_unit = spec.composition.get_reduced_composition_and_factor()[1]
+    result = _relaxed_in_units(structure, [u for u, _ in spec.unit_list()], round(formula_units / per_spec_unit))
+    return None if result is None else result[0]
 
 
 def _compact_supercell(structure: Structure, multiple: int) -> Structure:

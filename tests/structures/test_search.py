@@ -24,6 +24,7 @@ from structures.search import (
     _site_rotations,
     _unit_model,
     generate_candidates,
+    rigid_unit_energy_per_fu,
     search,
     search_key,
     unit_of,
@@ -240,6 +241,28 @@ def test_relaxing_in_the_rigid_unit_model_keeps_the_units_and_the_symmetry():
     bonds = [n.nn_distance for n in relaxed.get_neighbors(iron, 1.8) if n.specie.symbol == "H"]
     assert len(bonds) == 6
     assert bonds == pytest.approx([1.56] * 6, abs=0.05)  # the published Fe-H, held by the springs to 3 %
+
+
+def test_rigid_unit_energy_of_a_known_structure_is_per_formula_unit_whatever_its_cell():
+    alanate = get_phase("NaAlH4").build()  # primitive cell, two formula units
+    spec = SearchSpec({"Na": 1, "AlH4": 1})
+    primitive = rigid_unit_energy_per_fu(alanate, spec)
+    conventional = SpacegroupAnalyzer(alanate).get_conventional_standard_structure()  # four formula units
+    assert len(conventional) == 2 * len(alanate)
+    assert rigid_unit_energy_per_fu(conventional, spec) == pytest.approx(primitive, abs=1e-3)
+    assert primitive < 0
+    alanate.remove_sites([next(i for i, site in enumerate(alanate) if site.specie.symbol == "H")])
+    with pytest.raises(StructureSearchError, match="Na2Al2H7 is not the searched NaAlH4"):
+        rigid_unit_energy_per_fu(alanate, spec)
+
+
+def test_rigid_unit_energy_is_none_when_the_hydrogen_does_not_belong_to_the_units():
+    borohydride = get_phase("LiBH4").build()
+    hydrogen = [i for i, site in enumerate(borohydride) if site.specie.symbol == "H"]
+    borohydride.translate_sites(hydrogen[:1], [0.0, 0.0, 3.0], frac_coords=False)  # one H 2.7 A from every B
+    spec = SearchSpec({"Li": 1, "BH4": 1})
+    assert rigid_unit_energy_per_fu(get_phase("LiBH4").build(), spec) is not None
+    assert rigid_unit_energy_per_fu(borohydride, spec) is None
 
 
 def test_an_element_that_is_both_an_ion_and_a_unit_centre_is_an_error():
