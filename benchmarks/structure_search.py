@@ -4,7 +4,10 @@ For LiBH4 (Pnma), NaAlH4 (I4_1/a), LiNH2 (I-4), Mg2FeH6 (Fm-3m) and NaBH4 (P4_2/
 phase) it runs `structures.search.search` with the same settings for each (no space group, no isotype, cells of
 1, 2 or 4 formula units up to 24 atoms), relaxes the best hit tightly, relaxes the library's experimental structure
 with the same tight settings, and prints the energy difference (meV/atom, negative: the search went lower), the
-space group found, whether it matches the experimental structure (StructureMatcher), and the time.
+space group found, whether it matches the experimental structure (StructureMatcher), and the time. The last
+column says where a miss comes from: the experimental structure's energy in the rigid-unit model that ranks the
+candidates, minus that of the best hit (eV per formula unit). Negative: the model prefers the experimental structure,
+so the generator never produced it; positive: the model ranks it wrongly.
 
 Usage: python benchmarks/structure_search.py [--source sevennet] [--relaxed 8] [--generated 150] [--chains 6] [NAME ...]
 Searches and relaxations are cached (`$HYDRIDE_SCREEN_CACHE`), so a second run only prints.
@@ -26,7 +29,7 @@ from screening.energy.phase_results import relax_cached
 from screening.energy.search import SEARCH_RELAX_SETTINGS, TIGHT_RELAX_SETTINGS, relax_function, relax_key
 from screening.energy.sources import EnergySource
 from structures.library import default_library, get_phase
-from structures.search import SearchSpec, search
+from structures.search import SearchSpec, rigid_unit_energy_per_fu, search
 
 TARGETS = {
     "LiBH4": {"Li": 1, "BH4": 1},
@@ -69,7 +72,8 @@ def main() -> None:
     cache = ResultCache(default_cache_dir())
     matcher = StructureMatcher(ltol=0.2, stol=0.3, angle_tol=5)
     tight = relax_function(source, TIGHT_RELAX_SETTINGS)
-    print(f"{'phase':<9} {'dE meV/atom':>11} {'found':<12} {'expected':<10} {'match':<5} {'relaxed':>7} {'s':>7}")
+    header = f"{'phase':<9} {'dE meV/atom':>11} {'found':<12} {'expected':<10} {'match':<5} {'relaxed':>7} {'s':>7}"
+    print(f"{header} {'model gap':>9}")
     rows = []
     prior = library_prior() if args.prior == "library" else ()
     variant = "_prior" * bool(prior) + "_chains" * bool(args.chains)
@@ -94,15 +98,17 @@ def main() -> None:
         reference_sg = SpacegroupAnalyzer(experimental.structure, symprec=0.05).get_space_group_symbol()
         match = matcher.fit(polished[1], experimental.structure)
         delta = 1000 * (found_ev - reference_ev)
+        model_found, model_experiment = (rigid_unit_energy_per_fu(s, spec) for s in (polished[1], phase.build()))
+        gap = None if model_found is None or model_experiment is None else model_experiment - model_found
         rows.append({
             "phase": name, "delta_mev_per_atom": delta, "found_space_group": found_sg,
             "experimental_space_group": reference_sg, "matches_experiment": bool(match), "relaxed": result.n_relaxed,
             "rejected": result.n_rejected, "seconds": seconds, "origin": result.best.origin,
-            "energy_source": source.id, "cache_key": result.cache_key,
+            "energy_source": source.id, "cache_key": result.cache_key, "model_gap_ev_per_fu": gap,
         })  # fmt: skip
         print(
             f"{name:<9} {delta:>11.1f} {found_sg:<12} {reference_sg:<10} {'yes' if match else 'no':<5} "
-            f"{result.n_relaxed:>7} {seconds:>7.0f}",
+            f"{result.n_relaxed:>7} {seconds:>7.0f} {'-' if gap is None else f'{gap:+.3f}':>9}",
             flush=True,
         )
         stored = json.loads(results.read_text()) if results.is_file() else {}
