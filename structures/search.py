@@ -665,12 +665,10 @@ def rigid_unit_energy_per_fu(structure: Structure, spec: SearchSpec) -> float | 
     candidates; None when its H cannot be given to the spec's units. It tells why a search missed a known structure:
     a known structure the model puts below the search's best was never generated (sampling); one above it is
     ranked wrongly by the model."""
-    formula_units = structure.composition.get_reduced_composition_and_factor()[1]
-    reduced = structure.composition.reduced_composition
-    if reduced != spec.composition.reduced_composition:
+    if structure.composition.reduced_composition != spec.composition.reduced_composition:
         raise StructureSearchError(f"{structure.composition.reduced_formula} is not the searched {spec.formula}")
-    per_spec_unit = spec.composition.get_reduced_composition_and_factor()[1]
-    result = _relaxed_in_units(structure, [u for u, _ in spec.unit_list()], round(formula_units / per_spec_unit))
+    z = len(structure) // spec.atoms_per_formula_unit
+    result = _relaxed_in_units(structure, [u for u, _ in spec.unit_list()], z)
     return None if result is None else result[0]
 
 
