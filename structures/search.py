@@ -14,13 +14,14 @@ Phys. Rev. B 77, 104115 (2008):
    Coulomb energy plus a soft-sphere repulsion, the energy of PEGS with the units reduced to spheres), which
    removes the random cell it was drawn with; copies that relaxed into the same arrangement are merged, and each
    is re-expressed in the full symmetry it relaxed into;
-3. the lowest arrangements get their rigid units (BH4-, NH2-, FeH6 4-, ...) on every anion centre, in an
+3. every distinct arrangement gets its rigid units (BH4-, NH2-, FeH6 4-, ...) on every anion centre, in an
    orientation the site symmetry allows (in the full symmetry, and in the group drawn when that is lower), found
    by minimising the mismatch between the unit and its images under the site-symmetry group;
 4. the decorated structures are relaxed again, cell, positions and the units' orientations, in a rigid-unit
    model (the H atoms carry part of their unit's charge, springs hold each unit's shape), the atomistic form
    of the PEGS energy; they are ranked by that energy, and the lowest distinct ones become candidates, so that
-   arrangements compare with their units' orientations and not as spheres;
+   arrangements compare with their units' orientations and not as spheres (the sphere energy is no filter: it
+   put NaAlH4's scheelite-like arrangement last of 54, the rigid-unit model first);
 5. optionally, from the lowest few, basin-hopping chains in the same model (turn, shift or swap units, strain the
    cell, relax, Metropolis test) look for lower structures without imposed symmetry, in the largest cell allowed;
    the lowest structures they visit join the ranking, so that an arrangement the symmetric placements missed (the
@@ -65,7 +66,7 @@ logger = logging.getLogger(__name__)
 # (energy in eV of the whole cell, relaxed structure), or None when the relaxation was rejected
 RelaxFunction = Callable[[Structure], "tuple[float, Structure] | None"]
 
-SEARCH_VERSION = 6  # part of every cache key: bump when the generator changes what a seed produces
+SEARCH_VERSION = 7  # part of every cache key: bump when the generator changes what a seed produces
 
 
 class StructureSearchError(HydrideScreenError, ValueError):
@@ -141,7 +142,6 @@ HYDRIDIC_H_CHARGE, HYDRIDIC_H_RADIUS_A = -0.5, 1.1
 PROTIC_H_CHARGE, PROTIC_H_RADIUS_A = 0.25, 0.8
 BURIED_CENTRE_RADIUS_A, EXPOSED_CENTRE_RADIUS_A = 0.5, 1.0
 LIGAND_RANGE_A = 2.0  # a ligand H lies within this of its own centre (bonds 1.03-1.77 A)
-POOL_PER_RELAXED = 3  # decorated candidates ranked in the rigid-unit model per candidate the caller relaxes
 # Basin hopping in the rigid-unit model (`_hopped`): the size of its moves and the temperature of its Metropolis test,
 # choices for the generator (a hop should leave its basin, and kT should let a chain climb a little)
 HOP_SHIFT_A = 0.8  # standard deviation of a shifted unit's or ion's displacement, per axis
@@ -806,8 +806,6 @@ def generate_candidates(spec: SearchSpec) -> list[tuple[str, Structure]]:
     unit_types = [u for u, _ in units]
     pool: list[tuple[float, str, Structure]] = []  # (rigid-unit energy per formula unit, origin, relaxed structure)
     for arrangement in _distinct(arrangements):
-        if len(pool) >= POOL_PER_RELAXED * spec.n_relaxed:
-            break
         # the units decorated in the full symmetry the ions relaxed into, and in the group they were drawn in when
         # that is lower (a unit's orientation may break the symmetry of the centres, as in LiBH4)
         symmetric = _symmetrized(arrangement)
