@@ -16,7 +16,10 @@ Phys. Rev. B 77, 104115 (2008):
    is re-expressed in the full symmetry it relaxed into;
 3. every distinct arrangement gets its rigid units (BH4-, NH2-, FeH6 4-, ...) on every anion centre, in an
    orientation the site symmetry allows (in the full symmetry, and in the group drawn when that is lower), found
-   by minimising the mismatch between the unit and its images under the site-symmetry group;
+   by minimising the mismatch between the unit and its images under the site-symmetry group; where no orientation
+   fits the full symmetry (a tetrahedron on the m-3m site of rock salt), the units take the orientations that keep
+   a maximal subgroup of their site symmetry, in every distinct pattern over the conventional cell (orientational
+   orderings, as in ordered low-temperature NaBH4);
 4. the decorated structures are relaxed again, cell, positions and the units' orientations, in a rigid-unit
    model (the H atoms carry part of their unit's charge, springs hold each unit's shape), the atomistic form
    of the PEGS energy; they are ranked by that energy, and the lowest distinct ones become candidates, so that
@@ -37,6 +40,7 @@ ions touch; the caller's relaxation decides the result); they are not data about
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import math
@@ -66,7 +70,7 @@ logger = logging.getLogger(__name__)
 # (energy in eV of the whole cell, relaxed structure), or None when the relaxation was rejected
 RelaxFunction = Callable[[Structure], "tuple[float, Structure] | None"]
 
-SEARCH_VERSION = 7  # part of every cache key: bump when the generator changes what a seed produces
+SEARCH_VERSION = 9  # part of every cache key: bump when the generator changes what a seed produces
 
 
 class StructureSearchError(HydrideScreenError, ValueError):
@@ -141,6 +145,7 @@ CATION_RADII_A: dict[str, float] = {
 HYDRIDIC_H_CHARGE, HYDRIDIC_H_RADIUS_A = -0.5, 1.1
 PROTIC_H_CHARGE, PROTIC_H_RADIUS_A = 0.25, 0.8
 BURIED_CENTRE_RADIUS_A, EXPOSED_CENTRE_RADIUS_A = 0.5, 1.0
+MAX_ORDERINGS = 16  # orientation patterns tried per arrangement whose symmetry its units cannot have
 LIGAND_RANGE_A = 2.0  # a ligand H lies within this of its own centre (bonds 1.03-1.77 A)
 # Basin hopping in the rigid-unit model (`_hopped`): the size of its moves and the temperature of its Metropolis test,
 # choices for the generator (a hop should leave its basin, and kT should let a chain climb a little)
@@ -567,6 +572,85 @@ def _decorate(arrangement: _Arrangement, rng: np.random.Generator) -> Structure 
     return structure if _ligands_clear(structure, ligand_indices, centres) else None
 
 
+def _rotation_order(rotation: np.ndarray) -> int:
+    """The order of a point operation: the least n with rotation^n the identity (at most 6 in a crystal)."""
+    power = rotation
+    for n in range(1, 7):
+        if np.allclose(power, np.eye(3), atol=1e-6):
+            return n
+        power = power @ rotation
+    return 6
+
+
+def _closure(operations: list[np.ndarray]) -> list[np.ndarray]:
+    """The group the operations generate (products until nothing new appears)."""
+    group = [np.eye(3)]
+    frontier = list(operations)
+    while frontier:
+        w = frontier.pop()
+        if any(np.allclose(w, g, atol=1e-6) for g in group):
+            continue
+        group.append(w)
+        frontier += [w @ g for g in group] + [g @ w for g in group]
+    return group
+
+
+def _orientations(unit: Unit, rotations: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    """The orientations (ligand offsets, cartesian) a unit takes on a site whose symmetry it cannot have: one that
+    keeps a maximal subgroup of the site symmetry (operations of highest order tried first, each kept when an
+    orientation fits it with those already kept), and its distinct images under the rest of the site group, as a
+    tetrahedron on the m-3m site of rock salt keeps -43m and takes either of its two orientations."""
+    kept, rejected = [np.eye(3)], []
+    best = _orientation(unit, kept, rng)
+    for w in sorted(rotations, key=lambda r: -_rotation_order(r)):
+        if any(np.allclose(w, g, atol=1e-6) for g in kept + rejected):
+            continue
+        trial = _orientation(unit, [*kept, w], rng)
+        if trial is None:  # every a w b (a, b kept) generates the same group with the kept ones: none fits
+            rejected += [a @ w @ b for a in kept for b in kept]
+        else:
+            best, kept = trial, _closure([*kept, w])
+    distinct: list[np.ndarray] = []
+    for image in np.einsum("wab,lb->wla", np.array(rotations), best):
+        if not any(np.linalg.norm(image[:, None] - other[None], axis=2).min(axis=1).max() < 0.05 for other in distinct):
+            distinct.append(image)
+    return distinct
+
+
+def _orderings(arrangement: _Arrangement, max_atoms: int, rng: np.random.Generator) -> list[Structure]:
+    """Orientational orderings of the units in the arrangement's conventional cell, for an arrangement whose full
+    symmetry no orientation of its units fits (`_decorate` fails): each unit takes one of its site's orientations
+    (`_orientations`), every combination when there are at most MAX_ORDERINGS, a random sample of that many when
+    more; those whose ligands clash, and copies of one ordering, are dropped. Ordered low-temperature NaBH4 is
+    such an ordering of rock salt."""
+    lattice, group = arrangement.lattice, arrangement.group
+    n_atoms = sum(u.n_atoms for u, _ in arrangement.sites)
+    if n_atoms > max_atoms:
+        return []
+    choices = [
+        _orientations(unit, _site_rotations(group, lattice, centre), rng) if unit.offsets_a else [np.zeros((0, 3))]
+        for unit, centre in arrangement.sites
+    ]  # fmt: skip
+    sizes = [len(c) for c in choices]
+    if math.prod(sizes) <= MAX_ORDERINGS:
+        patterns = list(itertools.product(*(range(n) for n in sizes)))
+    else:
+        patterns = list({tuple(int(rng.integers(n)) for n in sizes) for _ in range(MAX_ORDERINGS)})
+    centres = frozenset(u.centre for u, _ in arrangement.sites if u.offsets_a)
+    matcher = StructureMatcher(ltol=0.1, stol=0.1, angle_tol=2)  # patterns the symmetry maps onto one another
+    structures: list[Structure] = []
+    for pattern in patterns:
+        species, coords, ligands = [u.centre for u, _ in arrangement.sites], [c for _, c in arrangement.sites], []
+        for (unit, centre), options, k in zip(arrangement.sites, choices, pattern, strict=True):
+            ligands += range(len(species), len(species) + len(options[k]))
+            species += [unit.ligand] * len(options[k])
+            coords += list(lattice.get_fractional_coords(lattice.get_cartesian_coords(centre) + options[k]))
+        structure = Structure(lattice, species, coords)
+        if _ligands_clear(structure, ligands, centres) and not any(matcher.fit(structure, s) for s in structures):
+            structures.append(structure)
+    return structures
+
+
 def _ligands_clear(structure: Structure, ligands: Sequence[int], centres: frozenset[str]) -> bool:
     """No ligand H closer than 1.45 A to another H (H-H is ~1.6 A inside NH2, ~2.0 A inside BH4), and every ligand
     nearest to a unit centre (bonds 1.03-1.77 A) with no other atom within 1.5 A."""
@@ -805,18 +889,24 @@ def generate_candidates(spec: SearchSpec) -> list[tuple[str, Structure]]:
         candidates.append((f"isotype {parent}", _substituted(structure, mapping, volume_per_atom)))
     unit_types = [u for u, _ in units]
     pool: list[tuple[float, str, Structure]] = []  # (rigid-unit energy per formula unit, origin, relaxed structure)
+    ordering_rng = np.random.default_rng([spec.seed, 1])  # its own stream: orderings leave the decorations as they were
     for arrangement in _distinct(arrangements):
         # the units decorated in the full symmetry the ions relaxed into, and in the group they were drawn in when
         # that is lower (a unit's orientation may break the symmetry of the centres, as in LiBH4)
         symmetric = _symmetrized(arrangement)
         for version in [symmetric] if symmetric is arrangement else [symmetric, arrangement]:
+            origin = f"random {version.group.symbol} ({version.group.number}) Z={version.formula_units}"
             structure = next((s for s in (_decorate(version, rng) for _ in range(4)) if s is not None), None)
-            if structure is None:
-                continue
-            ranked = _relaxed_in_units(structure, unit_types, len(structure) // spec.atoms_per_formula_unit)
-            if ranked is not None:
-                origin = f"random {version.group.symbol} ({version.group.number}) Z={version.formula_units}"
-                pool.append((ranked[0], origin, ranked[1]))
+            if structure is not None:
+                decorated = [(origin, structure)]
+            elif version is symmetric:  # no orientation fits its full symmetry: order the units' orientations
+                decorated = [(f"{origin}, units ordered", s) for s in _orderings(version, spec.max_atoms, ordering_rng)]
+            else:
+                decorated = []
+            for name, structure in decorated:
+                ranked = _relaxed_in_units(structure, unit_types, len(structure) // spec.atoms_per_formula_unit)
+                if ranked is not None:
+                    pool.append((ranked[0], name, ranked[1]))
     chosen = _lowest_distinct(pool, spec.n_relaxed)
     hopped = []
     chain_seeds = rng.integers(2**63, size=spec.n_chains)  # a generator per chain: chain k does not depend on the rest

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Lattice, Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
@@ -15,11 +16,14 @@ from structures.search import (
     HOP_GAIN_EV,
     SearchSpec,
     StructureSearchError,
+    _Arrangement,
     _compact_supercell,
     _draw_weights,
     _group,
     _hopped,
+    _orderings,
     _orientation,
+    _orientations,
     _relaxed_in_units,
     _site_rotations,
     _unit_model,
@@ -98,6 +102,51 @@ def test_tetrahedron_on_an_inversion_centre_has_no_orientation():
     group = _group(2)  # P-1: the origin is an inversion centre
     rotations = _site_rotations(group, Lattice.cubic(5.0), np.zeros(3))
     assert _orientation(COMPLEX_UNITS["BH4"], rotations, np.random.default_rng(0)) is None
+
+
+def _rock_salt_nabh4(a_a: float = 6.2) -> _Arrangement:
+    """Na on 4a and B on 4b of Fm-3m, in the conventional cell (a is a starting value, not data)."""
+    group = _group(225)
+    na, b = unit_of("Na"), unit_of("BH4")
+    corners = [np.array(p, dtype=float) for p in ((0, 0, 0), (0.5, 0.5, 0), (0.5, 0, 0.5), (0, 0.5, 0.5))]
+    sites = [(na, p) for p in corners] + [(b, (p + 0.5) % 1.0) for p in corners]
+    return _Arrangement(group, Lattice.cubic(a_a), 1, sites)
+
+
+def test_tetrahedron_on_the_rock_salt_site_takes_either_of_its_two_minus_43m_orientations():
+    arrangement = _rock_salt_nabh4()
+    rotations = _site_rotations(arrangement.group, arrangement.lattice, np.array([0.5, 0.5, 0.5]))
+    assert len(rotations) == 48
+    assert _orientation(COMPLEX_UNITS["BH4"], rotations, np.random.default_rng(0)) is None
+    orientations = _orientations(COMPLEX_UNITS["BH4"], rotations, np.random.default_rng(0))
+    assert len(orientations) == 2
+    for offsets in orientations:  # every B-H along a <111> direction, the tetrahedron kept by 24 of the 48
+        assert np.allclose(np.abs(offsets), 1.21 / np.sqrt(3), atol=1e-3)
+        kept = [
+            w
+            for w in rotations
+            if np.linalg.norm((offsets @ w.T)[:, None] - offsets[None], axis=2).min(axis=1).max() < 1e-3
+        ]
+        assert len(kept) == 24
+    gaps = np.linalg.norm(orientations[0][:, None] + orientations[1][None], axis=2).min(axis=1)
+    assert gaps.max() < 1e-3  # the two are each other's inversion
+
+
+def test_orderings_of_rock_salt_borohydride_are_distinct_and_include_ordered_nabh4():
+    orderings = _orderings(_rock_salt_nabh4(), 24, np.random.default_rng(0))
+    matcher = StructureMatcher()
+    assert 2 <= len(orderings) < 16  # 16 patterns, most of them copies under the cubic symmetry
+    assert not any(matcher.fit(x, y) for i, x in enumerate(orderings) for y in orderings[i + 1 :])
+    for structure in orderings:
+        assert structure.composition.reduced_formula == "NaBH4" and len(structure) == 24
+        assert not distance_problems(structure)
+    experimental = get_phase("NaBH4").build()  # ordered low-temperature NaBH4: never given to the generator
+    relaxed = [_relaxed_in_units(s, [unit_of("Na"), unit_of("BH4")], 4)[1] for s in orderings]
+    assert sum(matcher.fit(s, experimental) for s in relaxed) == 1
+
+
+def test_orderings_are_not_made_beyond_the_cell_cap():
+    assert _orderings(_rock_salt_nabh4(), 23, np.random.default_rng(0)) == []
 
 
 def test_formula_that_is_not_charge_balanced_is_an_error():
