@@ -31,7 +31,10 @@ Phys. Rev. B 77, 104115 (2008):
    generator's usual failure) can still be found;
 6. isotype substitution: structures the caller names (a published isotype) with their species replaced,
    scaled to the estimated volume, join as candidates;
-7. everything is relaxed by the caller's function; results that end up the same structure are merged.
+7. everything is relaxed by the caller's function; results that end up the same structure are merged. The
+   rigid-unit ranking is crude (LiBH4's experimental structure comes from its 15th candidate), so a search can
+   screen more candidates with a short relaxation the caller passes too (a few optimizer steps with the same
+   energy source) and relax fully only the lowest after it.
 
 Unit geometries and ionic radii below are starting values for the generator only (the radii also set where soft
 ions touch; the caller's relaxation decides the result); they are not data about any compound.
@@ -173,17 +176,20 @@ def unit_of(name: str) -> Unit:
 class SearchSpec(MSONable):
     """What to search: units per formula unit, cell sizes (formula units per primitive cell, capped by
     `max_atoms`), how many arrangements to generate and how many candidates to relax (the lowest in the rigid-unit
-    model), how many basin-hopping chains of how many hops start from the lowest of those (each chain's result is
-    relaxed as well; none by default: on the five validation phases they cost 2.5-5x the time and brought none of
-    them within 5 meV/atom, benchmarks/results/structure_search_chains.json), the random seed, and
-    optionally space groups to draw from (numbers; default all 2-230), a prior over them as (number, weight) pairs
-    (half the draws follow it), and isotypes as (structure, species map)."""
+    model; with `n_screened` above `n_relaxed`, that many of the lowest get the caller's short `screen` relaxation
+    first and the `n_relaxed` lowest after it are relaxed fully, the rigid-unit ranking being the cruder), how many
+    basin-hopping chains of how many hops start from the lowest of those (each chain's result is relaxed as well;
+    none by default: on the five validation phases they cost 2.5-5x the time and brought none of them within 5
+    meV/atom, benchmarks/results/structure_search_chains.json), the random seed, and optionally space groups to draw
+    from (numbers; default all 2-230), a prior over them as (number, weight) pairs (half the draws follow it), and
+    isotypes as (structure, species map)."""
 
     units: dict[str, int]
     formula_units: tuple[int, ...] = (1, 2, 4)
     max_atoms: int = 24
     n_generated: int = 400
     n_relaxed: int = 12
+    n_screened: int = 0
     n_kept: int = 5
     n_chains: int = 0
     n_hops: int = 200
@@ -235,6 +241,7 @@ class SearchSpec(MSONable):
             "max_atoms": self.max_atoms,
             "n_generated": self.n_generated,
             "n_relaxed": self.n_relaxed,
+            **({"n_screened": self.n_screened} if self.n_screened else {}),
             "n_kept": self.n_kept,
             "n_chains": self.n_chains,
             "n_hops": self.n_hops,
@@ -269,6 +276,7 @@ class SearchResult(MSONable):
     seconds: float
     cache_key: str
     spec: dict[str, Any] = field(default_factory=dict)
+    n_screened: int = 0
 
     @property
     def best(self) -> SearchHit:
@@ -282,7 +290,9 @@ class SearchResult(MSONable):
         best = self.best
         return (
             f"structure search (structures.search, version {SEARCH_VERSION}) for {self.formula}: "
-            f"{self.n_generated} arrangements generated, {self.n_relaxed} relaxed ({self.n_rejected} rejected), "
+            f"{self.n_generated} arrangements generated, "
+            + (f"{self.n_screened} screened by a short relaxation, " if self.n_screened else "")
+            + f"{self.n_relaxed} relaxed ({self.n_rejected} rejected), "
             f"best {best.space_group} ({best.space_group_number}) from {best.origin}, "
             f"{best.energy_per_atom_ev:.4f} eV/atom; cache key {self.cache_key}"
         )
@@ -907,7 +917,7 @@ def generate_candidates(spec: SearchSpec) -> list[tuple[str, Structure]]:
                 ranked = _relaxed_in_units(structure, unit_types, len(structure) // spec.atoms_per_formula_unit)
                 if ranked is not None:
                     pool.append((ranked[0], name, ranked[1]))
-    chosen = _lowest_distinct(pool, spec.n_relaxed)
+    chosen = _lowest_distinct(pool, max(spec.n_relaxed, spec.n_screened))
     hopped = []
     chain_seeds = rng.integers(2**63, size=spec.n_chains)  # a generator per chain: chain k does not depend on the rest
     z_chain = max(sizes)  # chains run in the largest cell allowed, which holds the smaller ones' orderings too
@@ -976,13 +986,20 @@ def search(
     relax: RelaxFunction,
     relax_key: str,
     cache_dir: Path | None = None,
+    screen: RelaxFunction | None = None,
 ) -> SearchResult:
     """Generate the candidates of `spec`, relax each with `relax`, keep the `n_kept` lowest distinct ones.
 
-    `relax_key` names the relaxation (energy source id and settings) in the cache key: two searches with the same
-    spec and key give the same result, so the second is read from `cache_dir` (default `search_cache_dir()`).
-    Each relaxed candidate is cached too, so a killed search resumes where it stopped.
+    With `spec.n_screened` above `spec.n_relaxed`, `screen` (a short relaxation: a few optimizer steps) first relaxes
+    the `n_screened` lowest generated candidates, and only the `n_relaxed` lowest distinct ones after it are relaxed
+    fully, from where the screen left them; isotypes are always relaxed fully. `relax_key` names the relaxations
+    (energy source id and settings, the screen's too) in the cache key: two searches with the same spec and key give
+    the same result, so the second is read from `cache_dir` (default `search_cache_dir()`). Each relaxed candidate
+    is cached too, so a killed search resumes where it stopped.
     """
+    screening = spec.n_screened > spec.n_relaxed
+    if screening and screen is None:
+        raise StructureSearchError(f"n_screened={spec.n_screened} asks for a screen relaxation; none was passed")
     directory = Path(cache_dir) if cache_dir is not None else search_cache_dir()
     key = search_key(spec, relax_key)
     path = directory / f"{key}.json"
@@ -993,19 +1010,19 @@ def search(
     candidates = generate_candidates(spec)
     # a candidate's relaxation depends neither on how many others are relaxed nor on the isotypes beside it (each
     # candidate file is named by the structure too): a larger search, or one with isotypes added, reuses a smaller one's
-    candidate_key = search_key(replace(spec, n_relaxed=0, n_kept=0, isotypes=()), relax_key)
+    candidate_key = search_key(replace(spec, n_relaxed=0, n_screened=0, n_kept=0, isotypes=()), relax_key)
+    candidates_dir = directory / "candidates"
+    rejected = n_screened = 0
+    if screening:
+        isotypes, generated = candidates[: len(spec.isotypes)], candidates[len(spec.isotypes) :]
+        screened = [_relaxed_hit(candidates_dir / f"{candidate_key}-screen", screen, *c) for c in generated]
+        rejected += sum(hit is None for hit in screened)
+        n_screened = len(generated)
+        lowest = _distinct_lowest([hit for hit in screened if hit is not None], spec.n_relaxed)
+        candidates = isotypes + [(hit.origin, hit.structure) for hit in lowest]
     hits: list[SearchHit] = []
-    rejected = 0
     for origin, structure in candidates:
-        candidate_path = directory / "candidates" / f"{candidate_key}-{_fingerprint(structure)}.json"
-        if candidate_path.is_file():
-            stored = json.loads(candidate_path.read_text(), cls=MontyDecoder)
-        else:
-            outcome = relax(structure)
-            stored = None if outcome is None else _hit(outcome[0], outcome[1], origin)
-            write_json_atomically(candidate_path, {"hit": stored})
-            stored = {"hit": stored}
-        hit = stored["hit"]
+        hit = _relaxed_hit(candidates_dir / candidate_key, relax, origin, structure)
         if hit is None:
             rejected += 1
             continue
@@ -1020,9 +1037,22 @@ def search(
         seconds=time.perf_counter() - start,
         cache_key=key,
         spec=spec.key_payload(),
+        n_screened=n_screened,
     )
     write_json_atomically(path, result)
     return result
+
+
+def _relaxed_hit(prefix: Path, relax: RelaxFunction, origin: str, structure: Structure) -> SearchHit | None:
+    """`relax` of one candidate, from its cache file (`prefix` and the structure's fingerprint) when it has one, so
+    that a killed search resumes; None when the relaxation was rejected."""
+    path = prefix.with_name(f"{prefix.name}-{_fingerprint(structure)}.json")
+    if path.is_file():
+        return json.loads(path.read_text(), cls=MontyDecoder)["hit"]
+    outcome = relax(structure)
+    hit = None if outcome is None else _hit(outcome[0], outcome[1], origin)
+    write_json_atomically(path, {"hit": hit})
+    return hit
 
 
 def _distinct_lowest(hits: Sequence[SearchHit], n: int) -> list[SearchHit]:

@@ -234,6 +234,34 @@ def test_killed_search_resumes_from_the_relaxed_candidates(tmp_path):
     assert len(again) == result.n_relaxed - 2
 
 
+def test_screen_ranks_more_candidates_and_only_the_lowest_are_relaxed_fully(tmp_path):
+    """The screen sees n_screened candidates; the full relaxation sees the n_relaxed lowest after it, as the screen
+    left them (here: marked by a strained cell), and the record says so."""
+    spec = replace(LIBH4, n_relaxed=2, n_screened=6, n_chains=0)
+    screened, relaxed = [], []
+
+    def screen(structure):
+        screened.append(structure.volume / len(structure))
+        shrunk = structure.copy()
+        shrunk.scale_lattice(structure.volume * 0.9)
+        return _volume_relax(shrunk)
+
+    def relax(structure):
+        relaxed.append(structure.volume / len(structure))
+        return _volume_relax(structure)
+
+    result = search(spec, relax, "screened", tmp_path, screen=screen)
+    assert len(screened) == len(generate_candidates(spec)) == 6
+    assert len(relaxed) == result.n_relaxed == 2 and result.n_screened == 6
+    assert sorted(relaxed) == pytest.approx(sorted(0.9 * v for v in screened)[:2])
+    assert "6 screened by a short relaxation, 2 relaxed" in result.record()
+
+
+def test_screening_without_a_screen_relaxation_is_refused(tmp_path):
+    with pytest.raises(StructureSearchError, match="screen relaxation"):
+        search(replace(LIBH4, n_screened=6), _volume_relax, "no-screen", tmp_path)
+
+
 @pytest.mark.slow
 def test_mg2feh6_from_its_formula_alone_comes_first_as_the_k2ptcl6_type():
     """The soft-ion relaxation puts Fe 4- on an fcc lattice with Mg 2+ in all its tetrahedral holes, the octahedra
