@@ -71,8 +71,9 @@ def main() -> None:
     parser.add_argument("--source", default="sevennet")
     parser.add_argument("--generated", type=int, default=150)
     parser.add_argument("--relaxed", type=int, default=8)
+    steps = SEARCH_SCREEN_SETTINGS.max_steps
     parser.add_argument("--screened", type=int, default=24,
-                        help="candidates given 15 steps before the --relaxed lowest are relaxed (0: none)")  # fmt: skip
+                        help=f"candidates given {steps} steps before the --relaxed lowest are (0: none)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--prior", choices=("none", "library"), default="none",
                         help="draw half the space groups by their frequency in the library's ionic phases")  # fmt: skip

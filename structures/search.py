@@ -58,7 +58,8 @@ import numpy as np
 from monty.json import MontyDecoder, MSONable
 from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Element, Lattice, Structure
-from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+from pymatgen.core.operations import SymmOp
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer, generate_full_symmops
 from pymatgen.symmetry.groups import SpaceGroup
 from scipy.optimize import minimize
 from scipy.spatial.transform import Rotation
@@ -593,16 +594,9 @@ def _rotation_order(rotation: np.ndarray) -> int:
 
 
 def _closure(operations: list[np.ndarray]) -> list[np.ndarray]:
-    """The group the operations generate (products until nothing new appears)."""
-    group = [np.eye(3)]
-    frontier = list(operations)
-    while frontier:
-        w = frontier.pop()
-        if any(np.allclose(w, g, atol=1e-6) for g in group):
-            continue
-        group.append(w)
-        frontier += [w @ g for g in group] + [g @ w for g in group]
-    return group
+    """The point group the rotations generate (pymatgen's closure of symmetry operations)."""
+    generators = [SymmOp.from_rotation_and_translation(w) for w in operations]
+    return [op.rotation_matrix for op in generate_full_symmops(generators, tol=1e-6)]
 
 
 def _orientations(unit: Unit, rotations: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
@@ -1015,14 +1009,14 @@ def search(
     rejected = n_screened = 0
     if screening:
         isotypes, generated = candidates[: len(spec.isotypes)], candidates[len(spec.isotypes) :]
-        screened = [_relaxed_hit(candidates_dir / f"{candidate_key}-screen", screen, *c) for c in generated]
+        screened = [_relaxed_hit(candidates_dir, f"{candidate_key}-screen", screen, *c) for c in generated]
         rejected += sum(hit is None for hit in screened)
         n_screened = len(generated)
         lowest = _distinct_lowest([hit for hit in screened if hit is not None], spec.n_relaxed)
         candidates = isotypes + [(hit.origin, hit.structure) for hit in lowest]
     hits: list[SearchHit] = []
     for origin, structure in candidates:
-        hit = _relaxed_hit(candidates_dir / candidate_key, relax, origin, structure)
+        hit = _relaxed_hit(candidates_dir, candidate_key, relax, origin, structure)
         if hit is None:
             rejected += 1
             continue
@@ -1043,10 +1037,12 @@ def search(
     return result
 
 
-def _relaxed_hit(prefix: Path, relax: RelaxFunction, origin: str, structure: Structure) -> SearchHit | None:
-    """`relax` of one candidate, from its cache file (`prefix` and the structure's fingerprint) when it has one, so
+def _relaxed_hit(
+    directory: Path, key: str, relax: RelaxFunction, origin: str, structure: Structure
+) -> SearchHit | None:
+    """`relax` of one candidate, from its cache file (`key` and the structure's fingerprint) when it has one, so
     that a killed search resumes; None when the relaxation was rejected."""
-    path = prefix.with_name(f"{prefix.name}-{_fingerprint(structure)}.json")
+    path = directory / f"{key}-{_fingerprint(structure)}.json"
     if path.is_file():
         return json.loads(path.read_text(), cls=MontyDecoder)["hit"]
     outcome = relax(structure)

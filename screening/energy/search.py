@@ -24,7 +24,7 @@ SEARCH_RELAX_SETTINGS = RelaxSettings(
 )
 # The search's screen: a few steps rank many candidates better than the rigid-unit model does, at a fraction of a
 # full relaxation (LiBH4's 25 lowest candidates, SevenNet-0: the one that relaxes onto experiment is 15th in the
-# rigid-unit model and first after 15 steps; 3-10 s a candidate on 2 cores).
+# rigid-unit model and first after 15 steps; 2-10 s a candidate on 2 cores).
 SEARCH_SCREEN_SETTINGS = replace(SEARCH_RELAX_SETTINGS, max_steps=15)
 TIGHT_RELAX_SETTINGS = RelaxSettings(fmax_ev_per_a=0.02, max_stress_gpa=0.05, max_steps=200, keep_symmetry=True)
 
